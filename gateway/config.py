@@ -1,0 +1,220 @@
+"""Configuration: YAML with ${VAR} expansion, then WAGATE_* environment overrides.
+
+Errors are one line that names the offending key, because `wagate serve` prints
+them and exits: an operator should see exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from providers.base import ConfigError
+from providers.registry import provider_class
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TENANT_ID = re.compile(r"^[a-z0-9-]+$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+# Top-level keys; each may also be set by WAGATE_<KEY> in the environment.
+_SERVER_KEYS = {
+    "http_host": str,
+    "http_port": int,
+    "grpc_port": int,
+    "database_url": str,
+    "redis_url": str,
+    "log_level": str,
+}
+_TOP_KEYS = {*_SERVER_KEYS, "tenants"}
+_TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
+# Keys every channel accepts, whatever its provider.
+_CHANNEL_COMMON = {"id", "provider", "rate_limit"}
+
+DEFAULT_RATE_LIMIT = 80.0
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    id: str
+    provider: str
+    settings: dict[str, Any]
+    rate_limit: float = DEFAULT_RATE_LIMIT
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    id: str
+    api_keys: tuple[str, ...]
+    channels: tuple[ChannelConfig, ...]
+    bots: tuple[dict[str, Any], ...] = ()
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Settings:
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    grpc_port: int = 50051
+    database_url: str = "sqlite://data/wagate.sqlite3"
+    redis_url: str | None = None
+    log_level: str = "info"
+    tenants: tuple[TenantConfig, ...] = ()
+    demo: bool = False
+    # Every secret value in the config, so the log formatter can mask it.
+    secrets: frozenset[str] = field(default=frozenset(), repr=False)
+
+    def channel(self, channel_id: str) -> tuple[TenantConfig, ChannelConfig] | None:
+        for tenant in self.tenants:
+            for channel in tenant.channels:
+                if channel.id == channel_id:
+                    return tenant, channel
+        return None
+
+
+def _expand(value: Any, where: str, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in env or env[name] == "":
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return env[name]
+
+        return _VAR.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _expand(v, f"{where}.{k}", env) for k, v in value.items()}
+    return value
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key '{key}'")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    return value
+
+
+def _channel(raw: Any, where: str, secrets: set[str]) -> ChannelConfig:
+    data = _mapping(raw, where)
+    cid = str(data.get("id") or "")
+    if not _CHANNEL_ID.match(cid):
+        raise ConfigError(f"{where}.id: missing or invalid channel id '{cid}'")
+    kind = data.get("provider")
+    if not kind:
+        raise ConfigError(f"{where}.provider: missing key 'provider'")
+    cls = provider_class(str(kind))
+    settings = {k: v for k, v in data.items() if k not in _CHANNEL_COMMON}
+    cls.from_channel(cid, settings)  # validates keys and secrets; raises ConfigError
+    secrets.update(str(settings[k]) for k in cls.secret_settings if settings.get(k))
+    try:
+        rate = float(data.get("rate_limit", DEFAULT_RATE_LIMIT))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.rate_limit: expected a number") from None
+    if rate <= 0:
+        raise ConfigError(f"{where}.rate_limit: must be positive")
+    return ChannelConfig(id=cid, provider=str(kind), settings=settings, rate_limit=rate)
+
+
+def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
+    data = _mapping(raw, where)
+    _check_keys(data, _TENANT_KEYS, where)
+    tid = str(data.get("id") or "")
+    if not _TENANT_ID.match(tid):
+        raise ConfigError(f"{where}.id: tenant id '{tid}' must match [a-z0-9-]+")
+    keys = data.get("api_keys") or []
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ConfigError(f"{where}.api_keys: missing secret 'api_keys' (a list of keys)")
+    secrets.update(keys)
+    channels = data.get("channels") or []
+    if not isinstance(channels, list):
+        raise ConfigError(f"{where}.channels: expected a list")
+    bots = data.get("bots") or []
+    if not isinstance(bots, list) or not all(isinstance(b, dict) for b in bots):
+        raise ConfigError(f"{where}.bots: expected a list of mappings")
+    return TenantConfig(
+        id=tid,
+        api_keys=tuple(keys),
+        channels=tuple(
+            _channel(c, f"{where}.channels[{i}]", secrets) for i, c in enumerate(channels)
+        ),
+        bots=tuple(bots),
+        timezone=str(data.get("timezone", "UTC")),
+    )
+
+
+def build_settings(
+    data: Mapping[str, Any] | None, env: Mapping[str, str] | None = None, *, demo: bool = False
+) -> Settings:
+    """Validate a config mapping (already parsed YAML) and apply environment overrides."""
+    env = os.environ if env is None else env
+    data = _expand(dict(data or {}), "config", env)
+    _check_keys(data, _TOP_KEYS, "config")
+    values: dict[str, Any] = {}
+    for key, typ in _SERVER_KEYS.items():
+        raw = env.get(f"WAGATE_{key.upper()}", data.get(key))
+        if raw is None or raw == "":
+            continue
+        try:
+            values[key] = typ(raw)
+        except ValueError:
+            raise ConfigError(f"{key}: expected {typ.__name__}, got '{raw}'") from None
+    secrets: set[str] = set()
+    tenants_raw = data.get("tenants") or []
+    if not isinstance(tenants_raw, list):
+        raise ConfigError("config.tenants: expected a list")
+    tenants = tuple(_tenant(t, f"tenants[{i}]", secrets) for i, t in enumerate(tenants_raw))
+    _check_unique(tenants)
+    if "redis_url" in values:
+        secrets.add(values["redis_url"])
+    if "database_url" in values and "@" in values["database_url"]:
+        secrets.add(values["database_url"])
+    return Settings(**values, tenants=tenants, demo=demo, secrets=frozenset(secrets))
+
+
+def _check_unique(tenants: tuple[TenantConfig, ...]) -> None:
+    seen_t: set[str] = set()
+    seen_c: set[str] = set()
+    seen_k: set[str] = set()
+    for t in tenants:
+        if t.id in seen_t:
+            raise ConfigError(f"tenants: duplicate tenant id '{t.id}'")
+        seen_t.add(t.id)
+        for c in t.channels:
+            if c.id in seen_c:
+                raise ConfigError(f"tenants: duplicate channel id '{c.id}'")
+            seen_c.add(c.id)
+        for k in t.api_keys:
+            if k in seen_k:
+                raise ConfigError(f"tenant {t.id}: an api key is used by more than one tenant")
+            seen_k.add(k)
+
+
+def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load `path` (or WAGATE_CONFIG); with neither, return settings for the demo."""
+    env = os.environ if env is None else env
+    path = path or env.get("WAGATE_CONFIG")
+    if not path:
+        return build_settings({}, env, demo=True)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path}: invalid YAML ({exc.__class__.__name__})") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping at the top")
+    return build_settings(data, env)

@@ -1,0 +1,1 @@
+"""Generated protobuf packages for the wagate API (see proto/wagate/v1)."""

@@ -1,0 +1,108 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from wagate.v1 import message_pb2 as _message_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SessionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_STATUS_UNSPECIFIED: _ClassVar[SessionStatus]
+    SESSION_STATUS_QR_GENERATED: _ClassVar[SessionStatus]
+    SESSION_STATUS_CONNECTING: _ClassVar[SessionStatus]
+    SESSION_STATUS_LOADING: _ClassVar[SessionStatus]
+    SESSION_STATUS_SESSION_CONNECTED: _ClassVar[SessionStatus]
+    SESSION_STATUS_SESSION_NOT_CONNECTED: _ClassVar[SessionStatus]
+    SESSION_STATUS_AUTH_FAILURE: _ClassVar[SessionStatus]
+    SESSION_STATUS_ERROR: _ClassVar[SessionStatus]
+
+class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVENT_KIND_UNSPECIFIED: _ClassVar[EventKind]
+    EVENT_KIND_MESSAGE_NEW: _ClassVar[EventKind]
+    EVENT_KIND_MESSAGE_STATUS: _ClassVar[EventKind]
+    EVENT_KIND_SESSION_UPDATED: _ClassVar[EventKind]
+    EVENT_KIND_TYPING: _ClassVar[EventKind]
+SESSION_STATUS_UNSPECIFIED: SessionStatus
+SESSION_STATUS_QR_GENERATED: SessionStatus
+SESSION_STATUS_CONNECTING: SessionStatus
+SESSION_STATUS_LOADING: SessionStatus
+SESSION_STATUS_SESSION_CONNECTED: SessionStatus
+SESSION_STATUS_SESSION_NOT_CONNECTED: SessionStatus
+SESSION_STATUS_AUTH_FAILURE: SessionStatus
+SESSION_STATUS_ERROR: SessionStatus
+EVENT_KIND_UNSPECIFIED: EventKind
+EVENT_KIND_MESSAGE_NEW: EventKind
+EVENT_KIND_MESSAGE_STATUS: EventKind
+EVENT_KIND_SESSION_UPDATED: EventKind
+EVENT_KIND_TYPING: EventKind
+
+class SessionState(_message.Message):
+    __slots__ = ("session_id", "status", "message", "qr", "qr_image", "is_connected", "needs_qr", "is_loading", "has_error", "created_at", "updated_at", "channel_id", "loading_percent")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    QR_FIELD_NUMBER: _ClassVar[int]
+    QR_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    IS_CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_QR_FIELD_NUMBER: _ClassVar[int]
+    IS_LOADING_FIELD_NUMBER: _ClassVar[int]
+    HAS_ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    LOADING_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    status: SessionStatus
+    message: str
+    qr: str
+    qr_image: str
+    is_connected: bool
+    needs_qr: bool
+    is_loading: bool
+    has_error: bool
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    channel_id: str
+    loading_percent: int
+    def __init__(self, session_id: _Optional[str] = ..., status: _Optional[_Union[SessionStatus, str]] = ..., message: _Optional[str] = ..., qr: _Optional[str] = ..., qr_image: _Optional[str] = ..., is_connected: _Optional[bool] = ..., needs_qr: _Optional[bool] = ..., is_loading: _Optional[bool] = ..., has_error: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., channel_id: _Optional[str] = ..., loading_percent: _Optional[int] = ...) -> None: ...
+
+class Typing(_message.Message):
+    __slots__ = ("conversation_id", "active")
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    conversation_id: str
+    active: bool
+    def __init__(self, conversation_id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ("id", "tenant_id", "channel_id", "occurred_at", "message_new", "message_status", "session_updated", "typing")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_NEW_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_STATUS_FIELD_NUMBER: _ClassVar[int]
+    SESSION_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    TYPING_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    tenant_id: str
+    channel_id: str
+    occurred_at: _timestamp_pb2.Timestamp
+    message_new: _message_pb2.Message
+    message_status: _message_pb2.StatusUpdate
+    session_updated: SessionState
+    typing: Typing
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_new: _Optional[_Union[_message_pb2.Message, _Mapping]] = ..., message_status: _Optional[_Union[_message_pb2.StatusUpdate, _Mapping]] = ..., session_updated: _Optional[_Union[SessionState, _Mapping]] = ..., typing: _Optional[_Union[Typing, _Mapping]] = ...) -> None: ...
+
+class EventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...

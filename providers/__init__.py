@@ -1,0 +1,1 @@
+"""Provider adapters: each turns one provider's wire format into wagate.v1 and back."""

@@ -1,0 +1,199 @@
+"""The Provider interface every adapter implements, and the errors it speaks.
+
+An adapter owns everything about one provider and nothing else does:
+verifying and parsing its webhooks (pure, no I/O) and sending through its API.
+The gateway only ever sees `wagate.v1` objects and the types below.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import aiohttp
+
+from wagate.v1 import event_pb2, message_pb2
+
+
+class SignatureError(Exception):
+    """The webhook's signature is missing or wrong (HTTP 401)."""
+
+
+class PayloadError(Exception):
+    """The webhook body is not what the provider documents (HTTP 400, with reason)."""
+
+
+class ConfigError(Exception):
+    """A channel's settings are wrong; the message names the key."""
+
+
+class ErrorKind(enum.StrEnum):
+    """How the outbox treats a failed send (protocols §2.5)."""
+
+    RETRYABLE = "retryable"
+    RATE_LIMITED = "rate_limited"
+    PERMANENT = "permanent"
+    AUTH_EXPIRED = "auth_expired"
+
+
+class SendError(Exception):
+    """A provider refused or failed a send; `kind` drives retry policy."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        code: int = 0,
+        title: str = "",
+        details: str = "",
+        http_status: int = 0,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+        self.title = title
+        self.details = details
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED)
+
+    def to_proto(self) -> message_pb2.ProviderError:
+        return message_pb2.ProviderError(
+            code=self.code, title=self.title, message=str(self), details=self.details
+        )
+
+
+class UnsupportedContent(Exception):
+    """The channel cannot carry this content and no fallback exists."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can send. Optional features default to off."""
+
+    text: bool = True
+    media: bool = True
+    location: bool = True
+    contacts: bool = True
+    buttons: bool = False
+    lists: bool = False
+    templates: bool = False
+    reactions: bool = False
+    typing: bool = False
+    read_receipts: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What a webhook handler hands an adapter: raw bytes, lower-cased headers, query."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message to send: `message` carries the content oneof and reply context."""
+
+    to: str
+    message: message_pb2.Message
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+    # The provider's canonical id for the recipient, when it returns one.
+    recipient_id: str = ""
+    recipient_user_id: str = ""
+
+
+class Provider(ABC):
+    """One configured channel of one provider kind."""
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    # Channel config keys this provider accepts, and which of them are secrets
+    # (secrets must be non-empty after ${VAR} expansion and are never logged).
+    required_settings: ClassVar[frozenset[str]] = frozenset()
+    optional_settings: ClassVar[frozenset[str]] = frozenset()
+    secret_settings: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, channel_id: str, settings: Mapping[str, Any]) -> None:
+        self.channel_id = channel_id
+        self.settings = dict(settings)
+        self._http: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_channel(cls, channel_id: str, settings: Mapping[str, Any]) -> Self:
+        """Validate settings and build the channel; raises ConfigError naming the key."""
+        allowed = cls.required_settings | cls.optional_settings
+        for key in settings:
+            if key not in allowed:
+                raise ConfigError(f"channel {channel_id}: unknown key '{key}' for {cls.kind}")
+        for key in sorted(cls.required_settings):
+            value = settings.get(key)
+            if value is None or value == "":
+                what = "missing secret" if key in cls.secret_settings else "missing key"
+                raise ConfigError(f"channel {channel_id}: {what} '{key}'")
+        return cls(channel_id, settings)
+
+    def bind_http(self, http: aiohttp.ClientSession) -> None:
+        """Give the channel the shared HTTP client it sends with."""
+        self._http = http
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            raise RuntimeError(f"channel {self.channel_id}: no HTTP client bound")
+        return self._http
+
+    # -- inbound ---------------------------------------------------------------
+
+    def route_key(self) -> str | None:
+        """The provider-side account id that shared webhook routes route on."""
+        return None
+
+    @classmethod
+    def route_keys(cls, payload: Any) -> list[str]:
+        """Account ids a decoded payload is addressed to (shared routes only)."""
+        return []
+
+    def handshake(self, query: Mapping[str, str]) -> str | None:
+        """Answer a GET verification: the challenge to echo, or None to refuse."""
+        return None
+
+    @abstractmethod
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Raise SignatureError unless the request is signed by this channel's secret."""
+
+    @staticmethod
+    def decode(body: bytes) -> Any:
+        """Decode the body (JSON for every known provider); PayloadError on failure."""
+        from providers.signing import decode_json
+
+        return decode_json(body)
+
+    @abstractmethod
+    def parse(self, request: WebhookRequest, payload: Any) -> list[event_pb2.Event]:
+        """Normalize a decoded, authenticated payload. Pure: no I/O, no clock."""
+
+    # -- outbound --------------------------------------------------------------
+
+    @abstractmethod
+    async def send(self, out: OutboundMessage) -> SendResult:
+        """Send one message; raise SendError with a classified kind on failure."""
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        raise UnsupportedContent(f"{self.kind} cannot send read receipts")
+
+    async def send_typing(self, provider_message_id: str, to: str) -> None:
+        raise UnsupportedContent(f"{self.kind} cannot send typing indicators")

@@ -1,0 +1,506 @@
+"""Meta WhatsApp Cloud API webhooks -> `wagate.v1` events (protocols §1).
+
+Pure: no I/O, no clock. Only the envelope is strict (PayloadError); inside it
+everything is read defensively. A message whose inner shape is unexpected, or
+whose type is new to us, becomes `unsupported` content and is never dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.timestamp_pb2 import Timestamp
+from wagate.v1 import event_pb2, message_pb2
+
+from providers.base import PayloadError
+
+PROVIDER = "meta_cloud"
+OBJECT = "whatsapp_business_account"
+
+# A parsed content: the `Message.content` oneof field to set, and its value.
+Content = tuple[str, ProtoMessage]
+# Reads a message's type object (`message[type]`); None when its shape is wrong.
+ContentParser = Callable[[Any], Content | None]
+
+_STATUSES: dict[str, message_pb2.MessageStatus] = {
+    "sent": message_pb2.MESSAGE_STATUS_SENT,
+    "delivered": message_pb2.MESSAGE_STATUS_DELIVERED,
+    "read": message_pb2.MESSAGE_STATUS_READ,
+    "played": message_pb2.MESSAGE_STATUS_PLAYED,
+    "failed": message_pb2.MESSAGE_STATUS_FAILED,
+}
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+# google.protobuf.Timestamp range: 0001-01-01 .. 9999-12-31.
+_TS_MIN, _TS_MAX = -62_135_596_800, 253_402_300_799
+_NON_DIGITS = re.compile(r"\D")
+
+
+# -- defensive readers -----------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The dict items of a list; anything else reads as empty."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _digits(value: Any) -> str:
+    """A phone-number id with `+`, spaces and dashes stripped (protocols §1.3)."""
+    return _NON_DIGITS.sub("", _str(value))
+
+
+def _bool(value: Any) -> bool:
+    return value is True
+
+
+def _int32(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return number if _INT32_MIN <= number <= _INT32_MAX else 0
+
+
+def _float(value: Any) -> float | None:
+    """A finite number (Meta may send numbers as strings); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _timestamp(value: Any) -> Timestamp | None:
+    """Unix seconds (Meta sends a string) -> Timestamp; None when missing or bad."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not _TS_MIN <= seconds <= _TS_MAX:
+        return None
+    ts = Timestamp()
+    ts.FromSeconds(seconds)
+    return ts
+
+
+def _errors(value: Any) -> list[message_pb2.ProviderError]:
+    return [
+        message_pb2.ProviderError(
+            code=_int32(err.get("code")),
+            title=_str(err.get("title")),
+            message=_str(err.get("message")),
+            details=_str(_dict(err.get("error_data")).get("details")),
+            href=_str(err.get("href")),
+        )
+        for err in _dicts(value)
+    ]
+
+
+# -- envelope --------------------------------------------------------------------
+
+
+def _changes(payload: Any) -> Iterator[dict[str, Any]]:
+    """Every entry[] x changes[] item that is a dict."""
+    for entry in _dicts(_dict(payload).get("entry")):
+        yield from _dicts(entry.get("changes"))
+
+
+def _phone_number_id(value: dict[str, Any]) -> str:
+    return _str(_dict(value.get("metadata")).get("phone_number_id"))
+
+
+def route_keys(payload: Any) -> list[str]:
+    """The distinct `value.metadata.phone_number_id`s a payload addresses, in order."""
+    keys: list[str] = []
+    for change in _changes(payload):
+        key = _phone_number_id(_dict(change.get("value")))
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _check_envelope(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise PayloadError(f"payload must be a JSON object, got {type(payload).__name__}")
+    if "object" in payload and payload["object"] != OBJECT:
+        raise PayloadError(f"'object' must be '{OBJECT}', got {payload['object']!r:.60}")
+    if not isinstance(payload.get("entry"), list):
+        raise PayloadError("'entry' must be a list")
+
+
+def parse_payload(
+    payload: Any, *, channel_id: str, phone_number_id: str | None = None
+) -> list[event_pb2.Event]:
+    """Normalize one decoded webhook body into events, in payload order.
+
+    Only `messages` changes count (other fields are ignored); with
+    `phone_number_id`, only changes addressed to that number.
+    """
+    _check_envelope(payload)
+    events: list[event_pb2.Event] = []
+    for change in _changes(payload):
+        if change.get("field") not in (None, "messages"):
+            continue
+        value = _dict(change.get("value"))
+        if phone_number_id is not None and _phone_number_id(value) != phone_number_id:
+            continue
+        contacts = _dicts(value.get("contacts"))
+        for raw in _dicts(value.get("messages")):
+            events.append(_message_event(raw, contacts, channel_id))
+        for raw in _dicts(value.get("statuses")):
+            event = _status_event(raw, channel_id)
+            if event is not None:
+                events.append(event)
+    return events
+
+
+# -- inbound messages ------------------------------------------------------------
+
+
+def _message_event(
+    raw: dict[str, Any], contacts: list[dict[str, Any]], channel_id: str
+) -> event_pb2.Event:
+    ts = _timestamp(raw.get("timestamp"))
+    message = message_pb2.Message(
+        channel_id=channel_id,
+        provider=PROVIDER,
+        provider_message_id=_str(raw.get("id")),
+        contact=_contact(raw, contacts),
+        direction=message_pb2.DIRECTION_INBOUND,
+        status=message_pb2.MESSAGE_STATUS_RECEIVED,
+        timestamp=ts,
+        context=_context(raw),
+        errors=_errors(raw.get("errors")),
+        group_id=_str(raw.get("group_id")),
+    )
+    field, content = _content(raw)
+    getattr(message, field).CopyFrom(content)
+    return event_pb2.Event(channel_id=channel_id, occurred_at=ts, message_new=message)
+
+
+def _contact(raw: dict[str, Any], contacts: list[dict[str, Any]]) -> message_pb2.Contact:
+    """The sender, from the matching `contacts[]` item (by wa_id or BSUID) and `from`."""
+    wa_id = _digits(raw.get("from"))
+    user_id = _str(raw.get("from_user_id"))
+    match = next(
+        (
+            c
+            for c in contacts
+            if (wa_id and _digits(c.get("wa_id")) == wa_id)
+            or (user_id and _str(c.get("user_id")) == user_id)
+        ),
+        contacts[0] if len(contacts) == 1 else {},
+    )
+    profile = _dict(match.get("profile"))
+    return message_pb2.Contact(
+        wa_id=_digits(match.get("wa_id")) or wa_id,
+        user_id=_str(match.get("user_id")) or user_id,
+        name=_str(profile.get("name")),
+        username=_str(profile.get("username")),
+        country_code=_str(profile.get("country_code")),
+    )
+
+
+def _context(raw: dict[str, Any]) -> message_pb2.Context | None:
+    """Reply/forward info from `context`, plus the message-level ad `referral`."""
+    if not isinstance(raw.get("context"), dict) and not isinstance(raw.get("referral"), dict):
+        return None
+    ctx = _dict(raw.get("context"))
+    context = message_pb2.Context(
+        reply_to_id=_str(ctx.get("id")),
+        reply_to_from=_str(ctx.get("from")),
+        forwarded=_bool(ctx.get("forwarded")),
+        frequently_forwarded=_bool(ctx.get("frequently_forwarded")),
+    )
+    if isinstance(ref := raw.get("referral"), dict):
+        context.referral.CopyFrom(
+            message_pb2.Referral(
+                source_url=_str(ref.get("source_url")),
+                source_id=_str(ref.get("source_id")),
+                source_type=_str(ref.get("source_type")),
+                body=_str(ref.get("body")),
+                headline=_str(ref.get("headline")),
+                media_type=_str(ref.get("media_type")),
+                image_url=_str(ref.get("image_url")),
+                video_url=_str(ref.get("video_url")),
+                thumbnail_url=_str(ref.get("thumbnail_url")),
+                ctwa_clid=_str(ref.get("ctwa_clid")),
+                welcome_message_text=_str(_dict(ref.get("welcome_message")).get("text")),
+            )
+        )
+    if isinstance(product := ctx.get("referred_product"), dict):
+        context.referred_product.CopyFrom(
+            message_pb2.ReferredProduct(
+                catalog_id=_str(product.get("catalog_id")),
+                product_retailer_id=_str(product.get("product_retailer_id")),
+            )
+        )
+    return context
+
+
+def _content(raw: dict[str, Any]) -> Content:
+    """The content oneof; anything unknown or malformed becomes `unsupported`."""
+    mtype = raw.get("type")
+    if not isinstance(mtype, str):
+        mtype = ""
+    parser = _PARSERS.get(mtype)
+    if parser is not None:
+        try:
+            parsed = parser(raw.get(mtype))
+        except (TypeError, ValueError, OverflowError):
+            parsed = None
+        if parsed is not None:
+            return parsed
+    name = mtype or "unknown"
+    if mtype in ("unsupported", "unknown"):
+        name = _str(_dict(raw.get(mtype)).get("type")) or mtype
+    return "unsupported", message_pb2.UnsupportedContent(type=name)
+
+
+# One small parser per type object. Each returns None when the shape is wrong.
+
+
+def _text(obj: Any) -> Content | None:
+    if not isinstance(obj, dict) or not isinstance(obj.get("body"), str):
+        return None
+    return "text", message_pb2.TextContent(body=obj["body"])
+
+
+def _media(field: str) -> ContentParser:
+    def parse(obj: Any) -> Content | None:
+        if not isinstance(obj, dict):
+            return None
+        return field, message_pb2.MediaContent(
+            id=_str(obj.get("id")),
+            mime_type=_str(obj.get("mime_type")),
+            sha256=_str(obj.get("sha256")),
+            caption=_str(obj.get("caption")),
+            filename=_str(obj.get("filename")),
+            voice=_bool(obj.get("voice")),
+            animated=_bool(obj.get("animated")),
+            url=_str(obj.get("url")),
+        )
+
+    return parse
+
+
+def _location(obj: Any) -> Content | None:
+    if not isinstance(obj, dict):
+        return None
+    latitude, longitude = _float(obj.get("latitude")), _float(obj.get("longitude"))
+    if latitude is None or longitude is None:
+        return None
+    return "location", message_pb2.LocationContent(
+        latitude=latitude,
+        longitude=longitude,
+        name=_str(obj.get("name")),
+        address=_str(obj.get("address")),
+        url=_str(obj.get("url")),
+    )
+
+
+def _shared_contact(card: dict[str, Any]) -> message_pb2.SharedContact:
+    shared = message_pb2.SharedContact(
+        phones=[
+            message_pb2.SharedContactPhone(
+                phone=_str(p.get("phone")), wa_id=_digits(p.get("wa_id")), type=_str(p.get("type"))
+            )
+            for p in _dicts(card.get("phones"))
+        ],
+        emails=[
+            message_pb2.SharedContactEmail(email=_str(e.get("email")), type=_str(e.get("type")))
+            for e in _dicts(card.get("emails"))
+        ],
+        addresses=[
+            message_pb2.SharedContactAddress(
+                street=_str(a.get("street")),
+                city=_str(a.get("city")),
+                state=_str(a.get("state")),
+                zip=_str(a.get("zip")),
+                country=_str(a.get("country")),
+                country_code=_str(a.get("country_code")),
+                type=_str(a.get("type")),
+            )
+            for a in _dicts(card.get("addresses"))
+        ],
+        urls=[
+            message_pb2.SharedContactUrl(url=_str(u.get("url")), type=_str(u.get("type")))
+            for u in _dicts(card.get("urls"))
+        ],
+        birthday=_str(card.get("birthday")),
+    )
+    if isinstance(name := card.get("name"), dict):
+        shared.name.CopyFrom(
+            message_pb2.SharedContactName(
+                formatted_name=_str(name.get("formatted_name")),
+                first_name=_str(name.get("first_name")),
+                last_name=_str(name.get("last_name")),
+                middle_name=_str(name.get("middle_name")),
+                suffix=_str(name.get("suffix")),
+                prefix=_str(name.get("prefix")),
+            )
+        )
+    if isinstance(org := card.get("org"), dict):
+        shared.org.CopyFrom(
+            message_pb2.SharedContactOrg(
+                company=_str(org.get("company")),
+                department=_str(org.get("department")),
+                title=_str(org.get("title")),
+            )
+        )
+    return shared
+
+
+def _contacts(obj: Any) -> Content | None:
+    if not isinstance(obj, list):
+        return None
+    cards = [_shared_contact(card) for card in _dicts(obj)]
+    return "contacts", message_pb2.ContactsContent(contacts=cards)
+
+
+def _interactive(obj: Any) -> Content | None:
+    """Replies to our buttons, lists and Flows (`button_reply`/`list_reply`/`nfm_reply`)."""
+    if not isinstance(obj, dict):
+        return None
+    kind = obj.get("type")
+    reply = obj.get(kind) if isinstance(kind, str) else None
+    if not isinstance(reply, dict):
+        return None
+    if kind == "button_reply":
+        return "button_reply", message_pb2.ButtonReplyContent(
+            id=_str(reply.get("id")), title=_str(reply.get("title"))
+        )
+    if kind == "list_reply":
+        return "list_reply", message_pb2.ListReplyContent(
+            id=_str(reply.get("id")),
+            title=_str(reply.get("title")),
+            description=_str(reply.get("description")),
+        )
+    if kind == "nfm_reply":
+        return "flow_reply", message_pb2.FlowReplyContent(
+            name=_str(reply.get("name")),
+            body=_str(reply.get("body")),
+            response_json=_str(reply.get("response_json")),
+        )
+    return None
+
+
+def _button(obj: Any) -> Content | None:
+    if not isinstance(obj, dict):
+        return None
+    return "template_button_reply", message_pb2.TemplateButtonReplyContent(
+        payload=_str(obj.get("payload")), text=_str(obj.get("text"))
+    )
+
+
+def _reaction(obj: Any) -> Content | None:
+    """A missing or empty `emoji` means the reaction was removed."""
+    if not isinstance(obj, dict):
+        return None
+    return "reaction", message_pb2.ReactionContent(
+        message_id=_str(obj.get("message_id")), emoji=_str(obj.get("emoji"))
+    )
+
+
+def _order(obj: Any) -> Content | None:
+    if not isinstance(obj, dict):
+        return None
+    return "order", message_pb2.OrderContent(
+        catalog_id=_str(obj.get("catalog_id")),
+        text=_str(obj.get("text")),
+        product_items=[
+            message_pb2.ProductItem(
+                product_retailer_id=_str(item.get("product_retailer_id")),
+                quantity=_int32(item.get("quantity")),
+                item_price=_float(item.get("item_price")) or 0.0,
+                currency=_str(item.get("currency")),
+            )
+            for item in _dicts(obj.get("product_items"))
+        ],
+    )
+
+
+def _system(obj: Any) -> Content | None:
+    if not isinstance(obj, dict):
+        return None
+    return "system", message_pb2.SystemContent(
+        type=_str(obj.get("type")),
+        body=_str(obj.get("body")),
+        wa_id=_digits(obj.get("wa_id")),
+        user_id=_str(obj.get("user_id")),
+    )
+
+
+def _request_welcome(obj: Any) -> Content | None:
+    return "system", message_pb2.SystemContent(type="request_welcome")
+
+
+_PARSERS: dict[str, ContentParser] = {
+    "text": _text,
+    "image": _media("image"),
+    "audio": _media("audio"),
+    "video": _media("video"),
+    "document": _media("document"),
+    "sticker": _media("sticker"),
+    "location": _location,
+    "contacts": _contacts,
+    "interactive": _interactive,
+    "button": _button,
+    "reaction": _reaction,
+    "order": _order,
+    "system": _system,
+    "request_welcome": _request_welcome,
+}
+
+
+# -- statuses --------------------------------------------------------------------
+
+
+def _status_event(raw: dict[str, Any], channel_id: str) -> event_pb2.Event | None:
+    """A status update; None for a status string we do not know."""
+    status = _STATUSES.get(_str(raw.get("status")))
+    if status is None:
+        return None
+    ts = _timestamp(raw.get("timestamp"))
+    update = message_pb2.StatusUpdate(
+        provider_message_id=_str(raw.get("id")),
+        status=status,
+        timestamp=ts,
+        recipient_id=_str(raw.get("recipient_id")),
+        recipient_user_id=_str(raw.get("recipient_user_id")),
+        errors=_errors(raw.get("errors")),
+        biz_opaque_callback_data=_str(raw.get("biz_opaque_callback_data")),
+        provider_conversation_id=_str(_dict(raw.get("conversation")).get("id")),
+    )
+    if isinstance(pricing := raw.get("pricing"), dict):
+        update.pricing.CopyFrom(
+            message_pb2.Pricing(
+                billable=_bool(pricing.get("billable")),
+                pricing_model=_str(pricing.get("pricing_model")),
+                type=_str(pricing.get("type")),
+                category=_str(pricing.get("category")),
+            )
+        )
+    return event_pb2.Event(channel_id=channel_id, occurred_at=ts, message_status=update)

@@ -1,0 +1,1 @@
+"""Realtime fan-out (Socket.IO). Built with the realtime issue; events reach it through gateway.bus."""

@@ -1,0 +1,61 @@
+"""Database set-up: URL → tortoise config, migrations, and shutdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+
+APP = "wagate"
+# SQLite: WAL for concurrent readers; synchronous=FULL so an acknowledged
+# webhook survives a power cut, not just a crash.
+SQLITE_PRAGMAS = "journal_mode=WAL&synchronous=FULL&busy_timeout=5000"
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if "?" not in url:
+            url = f"{url}?{SQLITE_PRAGMAS}"
+    elif scheme in ("postgres", "postgresql"):
+        url = "postgres://" + url.split("://", 1)[1]
+    else:
+        raise ValueError(f"unsupported database URL scheme '{scheme}'")
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP: {
+                "models": ["storage.models"],
+                "migrations": "storage.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(url: str) -> None:
+    """Apply pending migrations, then open connections."""
+    config = tortoise_config(url)
+    await migrate(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+
+
+async def close_database() -> None:
+    await connections.close_all()
+
+
+def dialect() -> str:
+    return str(connections.get("default").capabilities.dialect)
+
+
+async def ping() -> None:
+    await connections.get("default").execute_query("SELECT 1")

@@ -1,0 +1,153 @@
+"""tortoise-orm models. Schema changes go through versioned migrations in storage/migrations.
+
+Models carry no docstrings: tortoise turns them into table comments.
+Messages and statuses keep the normalized protobuf (`payload`) beside a few
+queryable columns, so nothing downstream re-reads provider JSON.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tenant(Model):
+    id = fields.CharField(pk=True, max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenant"
+
+
+# Only a SHA-256 of each key is stored.
+class ApiKey(Model):
+    id = fields.IntField(pk=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "wagate.Tenant", related_name="api_keys"
+    )
+    key_hash = fields.CharField(max_length=64, unique=True)
+
+    class Meta:
+        table = "api_key"
+
+
+class Channel(Model):
+    id = fields.CharField(pk=True, max_length=128)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "wagate.Tenant", related_name="channels"
+    )
+    provider = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "channel"
+
+
+class Contact(Model):
+    id = fields.CharField(pk=True, max_length=40)
+    tenant_id = fields.CharField(max_length=64)
+    channel_id = fields.CharField(max_length=128)
+    # wa_id when known, else the BSUID: the identity we key conversations on.
+    key = fields.CharField(max_length=300)
+    wa_id = fields.CharField(max_length=64, default="")
+    user_id = fields.CharField(max_length=300, default="")
+    name = fields.CharField(max_length=256, default="")
+    username = fields.CharField(max_length=256, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact"
+        unique_together = (("channel_id", "key"),)
+
+
+class Conversation(Model):
+    seq = fields.BigIntField(pk=True)
+    id = fields.CharField(max_length=40, unique=True)
+    tenant_id = fields.CharField(max_length=64)
+    channel_id = fields.CharField(max_length=128)
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "wagate.Contact", related_name="conversations"
+    )
+    last_message_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("channel_id", "contact_id"),)
+        indexes = (("tenant_id", "last_message_at"),)
+
+
+class Message(Model):
+    seq = fields.BigIntField(pk=True)
+    id = fields.CharField(max_length=40, unique=True)
+    tenant_id = fields.CharField(max_length=64)
+    channel_id = fields.CharField(max_length=128)
+    conversation_id = fields.CharField(max_length=40, db_index=True)
+    provider = fields.CharField(max_length=64)
+    # NULL until an outbound message is accepted by the provider.
+    provider_message_id = fields.CharField(max_length=256, null=True)
+    direction = fields.SmallIntField()
+    status = fields.SmallIntField()
+    content_type = fields.CharField(max_length=32)
+    idempotency_key = fields.CharField(max_length=256, null=True)
+    payload = fields.BinaryField()
+    # Outbox bookkeeping for outbound messages.
+    to = fields.CharField(max_length=300, default="")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "message"
+        unique_together = (("channel_id", "provider_message_id"), ("tenant_id", "idempotency_key"))
+
+
+# Every distinct status report, kept even before its message is known.
+class StatusEvent(Model):
+    id = fields.BigIntField(pk=True)
+    channel_id = fields.CharField(max_length=128)
+    provider_message_id = fields.CharField(max_length=256)
+    status = fields.SmallIntField()
+    payload = fields.BinaryField()
+    applied = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "status_event"
+        unique_together = (("channel_id", "provider_message_id", "status"),)
+
+
+# Raw webhook deliveries, written before the provider gets its 200. Rows are
+# inserted by storage.inbox with plain SQL (group commit); this model defines
+# the schema and serves reads.
+class WebhookInbox(Model):
+    id = fields.BigIntField(pk=True)
+    channel_id = fields.CharField(max_length=128)
+    provider = fields.CharField(max_length=64)
+    # SHA-256 of the raw body: a redelivered webhook is stored once.
+    dedup_key = fields.CharField(max_length=64)
+    body = fields.BinaryField()
+    # The parsed wagate.v1.EventBatch, so the body is never parsed twice.
+    events = fields.BinaryField()
+    state = fields.CharField(max_length=16, default="pending", db_index=True)
+    error = fields.TextField(null=True)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_inbox"
+        unique_together = (("channel_id", "dedup_key"),)
+
+
+# Every published event: its id is the event id that streams resume from.
+class EventLog(Model):
+    id = fields.BigIntField(pk=True)
+    tenant_id = fields.CharField(max_length=64)
+    channel_id = fields.CharField(max_length=128)
+    conversation_id = fields.CharField(max_length=40, default="")
+    kind = fields.SmallIntField()
+    payload = fields.BinaryField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "event_log"
+        indexes = (("tenant_id", "id"),)
