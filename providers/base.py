@@ -188,6 +188,13 @@ class Provider(ABC):
 
     # -- outbound --------------------------------------------------------------
 
+    def validate(self, out: OutboundMessage) -> None:
+        """Raise UnsupportedContent if `out` can never be sent on this channel.
+
+        Called before the message is stored, so the caller gets a clear error.
+        """
+        return None
+
     @abstractmethod
     async def send(self, out: OutboundMessage) -> SendResult:
         """Send one message; raise SendError with a classified kind on failure."""

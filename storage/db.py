@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 APP = "wagate"
@@ -42,15 +43,19 @@ def tortoise_config(url: str) -> dict[str, Any]:
 
 
 async def open_database(url: str) -> None:
-    """Apply pending migrations, then open connections."""
+    """Apply pending migrations, then open connections for the whole process.
+
+    The global fallback makes the ORM usable from every task (Sanic handlers,
+    gRPC calls), not only from the task that opened it.
+    """
     config = tortoise_config(url)
-    await migrate(config=config)
-    await Tortoise.close_connections()
-    await Tortoise.init(config=config)
+    async with TortoiseContext():
+        await migrate(config=config)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
 async def close_database() -> None:
-    await connections.close_all()
+    await Tortoise.close_connections()
 
 
 def dialect() -> str:

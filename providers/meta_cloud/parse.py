@@ -14,9 +14,9 @@ from typing import Any
 
 from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
-from wagate.v1 import event_pb2, message_pb2
 
 from providers.base import PayloadError
+from wagate.v1 import event_pb2, message_pb2
 
 PROVIDER = "meta_cloud"
 OBJECT = "whatsapp_business_account"

@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 import orjson
-from wagate.v1 import message_pb2
 
 from providers.base import ErrorKind, OutboundMessage, SendError, SendResult, UnsupportedContent
+from wagate.v1 import message_pb2
 
 # Meta's structural limits for interactive messages (§2.2); breaking them is a
 # permanent 131009/100 error, so we refuse before sending.

@@ -1,0 +1,78 @@
+"""The event bus: one interface, engines that implement only publish and listen.
+
+Shaped like python-socketio's pub/sub managers. The in-process engine is the
+embedded default; a Redis engine (Streams + pub/sub) plugs in the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+
+from wagate.v1 import event_pb2
+
+log = logging.getLogger("wagate.bus")
+
+Handler = Callable[[event_pb2.Event], Awaitable[None]]
+
+
+class Bus(ABC):
+    """Delivers every published event to every subscriber, in publish order."""
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[str, Handler]] = []
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        self._handlers.append((name, handler))
+
+    async def _dispatch(self, event: event_pb2.Event) -> None:
+        for name, handler in self._handlers:
+            try:
+                await handler(event)
+            except Exception:
+                # One subscriber's failure must not starve the others.
+                log.exception("bus subscriber failed", extra={"subscriber": name})
+
+    @abstractmethod
+    async def publish(self, event: event_pb2.Event) -> None: ...
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+
+class InProcessBus(Bus):
+    """A queue drained by one task: publishers never wait on subscribers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[event_pb2.Event] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(self, event: event_pb2.Event) -> None:
+        self._queue.put_nowait(event)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="bus")
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            await self._dispatch(event)
+            self._queue.task_done()
+
+    async def drain(self) -> None:
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        if self._task:
+            await self.drain()
+            self._task.cancel()
+            self._task = None

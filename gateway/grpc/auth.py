@@ -1,0 +1,117 @@
+"""One interceptor for every wagate.v1 RPC: bearer-key auth and domain-error mapping.
+
+The tenant is handed to servicers through a context variable, so a servicer
+can never act for a tenant the caller did not authenticate as.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from gateway.errors import ApiError, Unauthenticated
+from gateway.tenants import Tenants
+
+log = logging.getLogger("wagate.grpc")
+
+current_tenant: contextvars.ContextVar[str] = contextvars.ContextVar("current_tenant")
+
+PROTECTED_PREFIX = "/wagate.v1."
+
+
+def tenant() -> str:
+    return current_tenant.get()
+
+
+def _token(metadata: Any) -> str:
+    for key, value in metadata or ():
+        if key == "authorization":
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            if text.lower().startswith("bearer "):
+                return text[7:].strip()
+    raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
+
+
+class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, tenants: Tenants) -> None:
+        self.tenants = tenants
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or not details.method.startswith(PROTECTED_PREFIX):
+            return handler
+        tenants = self.tenants
+
+        def authorize(context: aio.ServicerContext[Any, Any]) -> contextvars.Token[str]:
+            return current_tenant.set(tenants.tenant_for_key(_token(context.invocation_metadata())))
+
+        if handler.unary_unary:
+            inner_uu = handler.unary_unary
+
+            async def unary_unary(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+                try:
+                    token = authorize(context)
+                    try:
+                        return await inner_uu(request, context)
+                    finally:
+                        current_tenant.reset(token)
+                except ApiError as exc:
+                    await context.abort(exc.grpc_code, exc.message)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            inner_us = handler.unary_stream
+
+            async def unary_stream(
+                request: Any, context: aio.ServicerContext[Any, Any]
+            ) -> AsyncIterator[Any]:
+                try:
+                    token = authorize(context)
+                    try:
+                        async for item in inner_us(request, context):
+                            yield item
+                    finally:
+                        current_tenant.reset(token)
+                except ApiError as exc:
+                    await context.abort(exc.grpc_code, exc.message)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_stream:
+            inner_ss = handler.stream_stream
+
+            async def stream_stream(
+                requests: Any, context: aio.ServicerContext[Any, Any]
+            ) -> AsyncIterator[Any]:
+                try:
+                    token = authorize(context)
+                    try:
+                        async for item in inner_ss(requests, context):
+                            yield item
+                    finally:
+                        current_tenant.reset(token)
+                except ApiError as exc:
+                    await context.abort(exc.grpc_code, exc.message)
+
+            return grpc.stream_stream_rpc_method_handler(
+                stream_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

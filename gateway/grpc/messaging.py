@@ -1,0 +1,85 @@
+"""MessagingService: sending and history over gRPC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grpc import aio
+
+from gateway.errors import InvalidArgument, NotFound
+from gateway.grpc.auth import tenant
+from gateway.runtime import Runtime
+from storage import repo
+from wagate.v1 import event_pb2, messaging_service_pb2_grpc
+from wagate.v1 import messaging_service_pb2 as pb
+
+Ctx = aio.ServicerContext[Any, Any]
+
+
+def _page(page_size: int, page_token: str) -> tuple[int, int | None]:
+    size = page_size or 50
+    if not 1 <= size <= 200:
+        raise InvalidArgument("page_size must be between 1 and 200")
+    if not page_token:
+        return size, None
+    try:
+        return size, int(page_token)
+    except ValueError:
+        raise InvalidArgument("invalid page_token") from None
+
+
+class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def SendMessage(
+        self, request: pb.SendMessageRequest, context: Ctx
+    ) -> pb.SendMessageResponse:
+        return pb.SendMessageResponse(message=await self.rt.outbox.send(tenant(), request))
+
+    async def GetMessage(
+        self, request: pb.GetMessageRequest, context: Ctx
+    ) -> pb.GetMessageResponse:
+        row = await repo.get_message(tenant(), request.id) if request.id else None
+        if row is None:
+            raise NotFound(f"message '{request.id}' not found")
+        return pb.GetMessageResponse(message=repo.message_proto(row))
+
+    async def ListMessages(
+        self, request: pb.ListMessagesRequest, context: Ctx
+    ) -> pb.ListMessagesResponse:
+        if await repo.get_conversation(tenant(), request.conversation_id) is None:
+            raise NotFound(f"conversation '{request.conversation_id}' not found")
+        size, cursor = _page(request.page_size, request.page_token)
+        rows, nxt = await repo.list_messages(tenant(), request.conversation_id, size, cursor)
+        return pb.ListMessagesResponse(
+            messages=[repo.message_proto(r) for r in rows],
+            next_page_token=str(nxt) if nxt is not None else "",
+        )
+
+    async def ListConversations(
+        self, request: pb.ListConversationsRequest, context: Ctx
+    ) -> pb.ListConversationsResponse:
+        size, cursor = _page(request.page_size, request.page_token)
+        rows, nxt = await repo.list_conversations(tenant(), request.channel_id, size, cursor)
+        return pb.ListConversationsResponse(
+            conversations=[await repo.conversation_proto(r) for r in rows],
+            next_page_token=str(nxt) if nxt is not None else "",
+        )
+
+    async def MarkRead(self, request: pb.MarkReadRequest, context: Ctx) -> pb.MarkReadResponse:
+        await self.rt.outbox.mark_read(tenant(), request.message_id)
+        return pb.MarkReadResponse()
+
+    async def SendTyping(
+        self, request: pb.SendTypingRequest, context: Ctx
+    ) -> pb.SendTypingResponse:
+        channel_id = await self.rt.outbox.send_typing(
+            tenant(), request.conversation_id, request.message_id
+        )
+        event = event_pb2.Event(
+            channel_id=channel_id,
+            typing=event_pb2.Typing(conversation_id=request.conversation_id, active=True),
+        )
+        await self.rt.bus.publish(await repo.append_event(tenant(), event, request.conversation_id))
+        return pb.SendTypingResponse()

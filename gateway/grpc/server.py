@@ -1,0 +1,31 @@
+"""The gRPC server: wagate.v1 services, health and reflection, on the HTTP host."""
+
+from __future__ import annotations
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from gateway.grpc.auth import AuthInterceptor
+from gateway.grpc.messaging import MessagingServicer
+from gateway.runtime import Runtime
+from wagate.v1 import messaging_service_pb2, messaging_service_pb2_grpc
+
+
+async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
+    server = aio.server(interceptors=[AuthInterceptor(rt.tenants)])
+    messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(MessagingServicer(rt), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    services = [
+        messaging_service_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name,
+        health.SERVICE_NAME,
+        reflection.SERVICE_NAME,
+    ]
+    reflection.enable_server_reflection(services, server)
+    if server.add_insecure_port(f"{host}:{port}") == 0:
+        raise OSError(f"cannot bind gRPC to {host}:{port}")
+    await server.start()
+    for name in ("", *services[:1]):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return server

@@ -1,0 +1,187 @@
+"""The outbox: every send, from gRPC, REST or a bot, goes through here.
+
+A message is stored PENDING (with its idempotency key) before the provider is
+called, then becomes SENT with the provider's id or FAILED with its error.
+Retryable failures are retried with exponential backoff by a sweeper that also
+picks up sends a crash interrupted (a lease on `next_attempt_at`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from gateway.bus import Bus
+from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from gateway.tenants import ChannelRuntime, Tenants
+from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
+from storage import models, repo
+from wagate.v1 import event_pb2, message_pb2, messaging_service_pb2
+
+log = logging.getLogger("wagate.outbox")
+
+M = message_pb2
+# How long an attempt may run before the sweeper assumes it died with its process.
+LEASE = timedelta(seconds=60)
+
+
+class Outbox:
+    def __init__(
+        self, tenants: Tenants, bus: Bus, *, max_attempts: int = 6, base_delay: float = 0.5
+    ) -> None:
+        self.tenants = tenants
+        self.bus = bus
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sweep(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _publish(self, events: list[event_pb2.Event]) -> None:
+        for event in events:
+            await self.bus.publish(event)
+
+    # -- API ------------------------------------------------------------------------------
+
+    async def send(
+        self, tenant_id: str, request: messaging_service_pb2.SendMessageRequest
+    ) -> message_pb2.Message:
+        rt = self.tenants.tenant_channel(tenant_id, request.channel_id)
+        kind = request.WhichOneof("content")
+        if kind is None:
+            raise InvalidArgument("content is required (text, image, ...)")
+        if not request.to:
+            raise InvalidArgument("'to' is required")
+        msg = M.Message()
+        getattr(msg, kind).CopyFrom(getattr(request, kind))
+        if request.reply_to:
+            msg.context.reply_to_id = request.reply_to
+        try:
+            rt.provider.validate(OutboundMessage(to=request.to, message=msg))
+        except UnsupportedContent as exc:
+            raise InvalidArgument(str(exc)) from None
+        async with in_transaction():
+            out = await repo.create_outbound(
+                tenant_id, rt.id, rt.provider.kind, request.to, msg, request.idempotency_key
+            )
+            if out.created:
+                await repo.schedule_retry(out.row, repo.now() + LEASE, count=False)
+        await self._publish(out.events)
+        if out.created:
+            await self._attempt(rt, out.row)
+        return repo.message_proto(out.row)
+
+    # -- attempts -------------------------------------------------------------------------
+
+    async def _attempt(self, rt: ChannelRuntime, row: models.Message) -> None:
+        if row.id in self._inflight:
+            return
+        self._inflight.add(row.id)
+        try:
+            await rt.limiter.acquire()
+            out = OutboundMessage(to=row.to, message=repo.message_proto(row))
+            try:
+                result = await rt.provider.send(out)
+            except SendError as exc:
+                await self._failed(row, exc)
+            except UnsupportedContent as exc:
+                await self._failed(row, SendError(ErrorKind.PERMANENT, str(exc)))
+            else:
+                async with in_transaction():
+                    events = await repo.mark_sent(
+                        row, result.provider_message_id, result.recipient_id
+                    )
+                await self._publish(events)
+        finally:
+            self._inflight.discard(row.id)
+
+    async def _failed(self, row: models.Message, exc: SendError) -> None:
+        attempt = row.attempts + 1
+        extra = {"message_id": row.id, "code": exc.code, "kind": str(exc.kind), "attempt": attempt}
+        if exc.retryable and attempt < self.max_attempts:
+            delay = exc.retry_after or self.base_delay * 2 ** (attempt - 1)
+            delay *= random.uniform(1.0, 1.2)  # jitter: retries from many sends spread out
+            await repo.schedule_retry(row, repo.now() + timedelta(seconds=delay))
+            log.warning("send failed, will retry", extra={**extra, "delay_s": round(delay, 2)})
+            self._wakeup.set()
+            return
+        log.warning("send failed", extra=extra)
+        async with in_transaction():
+            events = await repo.mark_failed(row, exc.to_proto())
+        await self._publish(events)
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=0.25)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+            try:
+                for row in await repo.due_outbound():
+                    rt = self.tenants.channel(row.channel_id)
+                    if rt is None or row.id in self._inflight:
+                        continue
+                    await repo.schedule_retry(row, repo.now() + LEASE, count=False)
+                    task = asyncio.create_task(self._attempt(rt, row))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            except Exception:
+                log.exception("outbox sweep failed")
+
+    # -- non-message actions ----------------------------------------------------------
+
+    async def mark_read(self, tenant_id: str, ident: str) -> None:
+        row = await repo.get_message(tenant_id, ident)
+        if row is None:
+            raise NotFound(f"message '{ident}' not found")
+        if row.direction != M.DIRECTION_INBOUND or not row.provider_message_id:
+            raise InvalidArgument("only inbound messages can be marked read")
+        rt = self.tenants.tenant_channel(tenant_id, row.channel_id)
+        await rt.limiter.acquire()
+        await _call(rt.provider.mark_read(row.provider_message_id))
+
+    async def send_typing(self, tenant_id: str, conversation_id: str, ident: str = "") -> str:
+        """Show a typing indicator; returns the conversation's channel id."""
+        conv = await repo.get_conversation(tenant_id, conversation_id)
+        if conv is None:
+            raise NotFound(f"conversation '{conversation_id}' not found")
+        row = await (
+            repo.get_message(tenant_id, ident)
+            if ident
+            else repo.last_inbound(tenant_id, conversation_id)
+        )
+        if row is None or not row.provider_message_id:
+            raise InvalidArgument("no inbound message to show typing against")
+        rt = self.tenants.tenant_channel(tenant_id, conv.channel_id)
+        contact = await models.Contact.get(id=conv.contact_id)  # type: ignore[attr-defined]
+        await rt.limiter.acquire()
+        await _call(rt.provider.send_typing(row.provider_message_id, contact.key))
+        return conv.channel_id
+
+
+async def _call(coro: Awaitable[None]) -> None:
+    """Run a provider call, turning its errors into API errors."""
+    try:
+        await coro
+    except UnsupportedContent as exc:
+        raise FailedPrecondition(str(exc)) from None
+    except SendError as exc:
+        if exc.retryable:
+            raise Unavailable(f"provider error {exc.code}: {exc}") from None
+        raise FailedPrecondition(f"provider error {exc.code}: {exc}") from None

@@ -1,0 +1,141 @@
+"""REST for frontends (/api/v1) plus health and metrics. Tenant-scoped by API key."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import Message as ProtoMessage
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, raw
+
+from gateway.errors import ApiError, InvalidArgument, NotFound, Unauthenticated
+from gateway.metrics import REGISTRY
+from gateway.runtime import Runtime
+from storage import repo
+from storage.db import ping
+from wagate.v1 import messaging_service_pb2
+
+log = logging.getLogger("wagate.rest")
+
+api = Blueprint("api", url_prefix="/api/v1")
+health = Blueprint("health")
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def to_json(msg: ProtoMessage) -> dict[str, Any]:
+    """The proto3 JSON mapping (lowerCamelCase names, enum names)."""
+    return json_format.MessageToDict(msg)
+
+
+def error_response(exc: ApiError) -> HTTPResponse:
+    return json({"error": {"code": exc.code, "message": exc.message}}, status=exc.http_status)
+
+
+def bearer_token(header: str | None) -> str:
+    if not header or not header.lower().startswith("bearer "):
+        raise Unauthenticated("missing 'Authorization: Bearer <api key>'")
+    return header[7:].strip()
+
+
+def authenticated(handler: Handler) -> Handler:
+    """Resolve the tenant from the bearer key; map ApiError to its JSON error."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        rt: Runtime = request.app.ctx.runtime
+        try:
+            tenant_id = rt.tenants.tenant_for_key(
+                bearer_token(request.headers.get("authorization"))
+            )
+            return await handler(request, rt, tenant_id, *args, **kwargs)
+        except ApiError as exc:
+            return error_response(exc)
+
+    return wrapper
+
+
+def page_args(request: Request) -> tuple[int, int | None]:
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise InvalidArgument("limit must be an integer") from None
+    if not 1 <= limit <= 200:
+        raise InvalidArgument("limit must be between 1 and 200")
+    cursor = request.args.get("cursor")
+    if cursor in (None, ""):
+        return limit, None
+    try:
+        return limit, int(str(cursor))
+    except ValueError:
+        raise InvalidArgument("invalid cursor") from None
+
+
+@api.get("/conversations")
+@authenticated
+async def list_conversations(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+    limit, cursor = page_args(request)
+    rows, nxt = await repo.list_conversations(
+        tenant_id, request.args.get("channel_id", ""), limit, cursor
+    )
+    items = [to_json(await repo.conversation_proto(r)) for r in rows]
+    return json({"items": items, "next_cursor": str(nxt) if nxt is not None else None})
+
+
+@api.get("/conversations/<conversation_id>/messages")
+@authenticated
+async def list_messages(
+    request: Request, rt: Runtime, tenant_id: str, conversation_id: str
+) -> HTTPResponse:
+    if await repo.get_conversation(tenant_id, conversation_id) is None:
+        raise NotFound(f"conversation '{conversation_id}' not found")
+    limit, cursor = page_args(request)
+    rows, nxt = await repo.list_messages(tenant_id, conversation_id, limit, cursor)
+    items = [to_json(repo.message_proto(r)) for r in rows]
+    return json({"items": items, "next_cursor": str(nxt) if nxt is not None else None})
+
+
+@api.post("/messages")
+@authenticated
+async def send_message(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+    try:
+        body = orjson.loads(request.body or b"")
+        req = json_format.ParseDict(body, messaging_service_pb2.SendMessageRequest())
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"malformed JSON: {exc}") from None
+    except json_format.ParseError as exc:
+        raise InvalidArgument(str(exc)) from None
+    msg = await rt.outbox.send(tenant_id, req)
+    return json({"message": to_json(msg)})
+
+
+@health.get("/healthz")
+async def healthz(request: Request) -> HTTPResponse:
+    return json({"status": "ok"})
+
+
+@health.get("/readyz")
+async def readyz(request: Request) -> HTTPResponse:
+    rt: Runtime = request.app.ctx.runtime
+    checks: dict[str, str] = {}
+    for name, check in (("database", ping), ("bus", rt.bus.ping)):
+        try:
+            await check()
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return json(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
+
+
+@health.get("/metrics")
+async def metrics(request: Request) -> HTTPResponse:
+    return raw(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

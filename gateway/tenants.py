@@ -1,0 +1,71 @@
+"""Tenants and channels at run time: API keys, provider instances, rate limiters."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import aiohttp
+
+from gateway.config import ChannelConfig, Settings
+from gateway.errors import NotFound, PermissionDenied, Unauthenticated
+from gateway.ratelimit import RateLimiter
+from providers.base import Provider
+from providers.registry import provider_class
+
+
+@dataclass
+class ChannelRuntime:
+    tenant_id: str
+    config: ChannelConfig
+    provider: Provider
+    limiter: RateLimiter
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+
+class Tenants:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.channels: dict[str, ChannelRuntime] = {}
+        self._by_route: dict[tuple[str, str], ChannelRuntime] = {}
+        self._keys: dict[bytes, str] = {}
+        for tenant in settings.tenants:
+            for key in tenant.api_keys:
+                self._keys[hashlib.sha256(key.encode()).digest()] = tenant.id
+            for cfg in tenant.channels:
+                provider = provider_class(cfg.provider).from_channel(cfg.id, cfg.settings)
+                rt = ChannelRuntime(tenant.id, cfg, provider, RateLimiter(cfg.rate_limit))
+                self.channels[cfg.id] = rt
+                route = provider.route_key()
+                if route:
+                    self._by_route[(provider.kind, route)] = rt
+
+    def bind_http(self, http: aiohttp.ClientSession) -> None:
+        for rt in self.channels.values():
+            rt.provider.bind_http(http)
+
+    def tenant_for_key(self, api_key: str) -> str:
+        """The tenant an API key belongs to; Unauthenticated otherwise."""
+        # Keyed by SHA-256: lookup timing says nothing about the key itself.
+        tenant = self._keys.get(hashlib.sha256(api_key.encode()).digest())
+        if tenant is None:
+            raise Unauthenticated("invalid API key")
+        return tenant
+
+    def by_route(self, kind: str, route_key: str) -> ChannelRuntime | None:
+        return self._by_route.get((kind, route_key))
+
+    def channel(self, channel_id: str) -> ChannelRuntime | None:
+        return self.channels.get(channel_id)
+
+    def tenant_channel(self, tenant_id: str, channel_id: str) -> ChannelRuntime:
+        """A channel the tenant may use: NotFound if unknown, PermissionDenied if another's."""
+        rt = self.channels.get(channel_id)
+        if rt is None:
+            raise NotFound(f"channel '{channel_id}' not found")
+        if rt.tenant_id != tenant_id:
+            raise PermissionDenied(f"channel '{channel_id}' belongs to another tenant")
+        return rt

@@ -1,0 +1,125 @@
+"""Provider webhooks. A handler does four things only: authenticate, parse,
+write durably, answer. Storage, fan-out and bots run after the ack (gateway.ingest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+
+from gateway.metrics import WEBHOOKS
+from gateway.runtime import Runtime
+from gateway.tenants import ChannelRuntime
+from providers.base import PayloadError, SignatureError, WebhookRequest
+from providers.registry import provider_class
+from storage.inbox import InboxRecord
+from wagate.v1 import event_pb2
+
+log = logging.getLogger("wagate.webhooks")
+
+bp = Blueprint("webhooks", url_prefix="/webhooks")
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return json({"error": {"code": code, "message": message}}, status=status)
+
+
+def _runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.ctx.runtime
+    return rt
+
+
+@bp.get("/meta", name="meta_handshake")
+@bp.get("/meta/<channel_id>", name="meta_handshake_channel")
+async def meta_handshake(request: Request, channel_id: str | None = None) -> HTTPResponse:
+    rt = _runtime(request)
+    query = {k: v[0] for k, v in request.args.items()}
+    candidates = (
+        [rt.tenants.channel(channel_id)]
+        if channel_id
+        else [c for c in rt.tenants.channels.values() if c.provider.kind == "meta_cloud"]
+    )
+    for ch in candidates:
+        if ch is not None and ch.provider.kind == "meta_cloud":
+            challenge = ch.provider.handshake(query)
+            if challenge is not None:
+                return text(challenge)
+    return text("forbidden", status=403)
+
+
+@bp.post("/meta", name="meta_notify")
+@bp.post("/meta/<channel_id>", name="meta_notify_channel")
+async def meta_notify(request: Request, channel_id: str | None = None) -> HTTPResponse:
+    return await receive(request, "meta_cloud", channel_id)
+
+
+async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPResponse:
+    """The shared webhook path for every provider kind."""
+    rt = _runtime(request)
+    req = WebhookRequest(body=request.body, headers=request.headers, query=request.args)
+    try:
+        if channel_id is not None:
+            ch = rt.tenants.channel(channel_id)
+            if ch is None or ch.provider.kind != kind:
+                log.warning("webhook for unknown channel", extra={"channel_id": channel_id})
+                WEBHOOKS.labels(kind, "unknown_channel").inc()
+                return _error(404, "not_found", f"unknown channel '{channel_id}'")
+            ch.provider.authenticate(req)
+            payload = ch.provider.decode(req.body)
+            targets = [ch]
+        else:
+            cls = provider_class(kind)
+            payload = cls.decode(req.body)
+            targets, unknown = _route(rt, kind, cls.route_keys(payload))
+            if unknown:
+                log.warning(
+                    "webhook for unknown account",
+                    extra={"provider": kind, "route_keys": unknown},
+                )
+            if not targets:
+                WEBHOOKS.labels(kind, "unknown_channel").inc()
+                return _error(404, "not_found", f"no channel for {', '.join(unknown) or 'payload'}")
+            for ch in targets:
+                ch.provider.authenticate(req)
+    except SignatureError as exc:
+        WEBHOOKS.labels(kind, "bad_signature").inc()
+        return _error(401, "invalid_signature", str(exc))
+    except PayloadError as exc:
+        WEBHOOKS.labels(kind, "bad_payload").inc()
+        return _error(400, "invalid_payload", str(exc))
+
+    dedup_key = hashlib.sha256(req.body).hexdigest()
+    records = []
+    for ch in targets:
+        try:
+            events = ch.provider.parse(req, payload)
+            record = InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))
+        except PayloadError as exc:
+            WEBHOOKS.labels(kind, "bad_payload").inc()
+            return _error(400, "invalid_payload", str(exc))
+        except Exception:
+            # Our parser's bug, not the provider's fault: keep the body for replay, ack.
+            log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})
+            record = InboxRecord(ch.id, kind, dedup_key, req.body, b"", state="unparsed")
+        records.append(record)
+    await rt.ingest.accept(records)
+    WEBHOOKS.labels(kind, "accepted").inc()
+    return text("OK")
+
+
+def _route(rt: Runtime, kind: str, keys: list[str]) -> tuple[list[ChannelRuntime], list[str]]:
+    targets, unknown = [], []
+    for key in keys:
+        ch = rt.tenants.by_route(kind, key)
+        if ch is None:
+            unknown.append(key)
+        elif ch not in targets:
+            targets.append(ch)
+    return targets, unknown
+
+
+def _batch(events: list[event_pb2.Event]) -> bytes:
+    return event_pb2.EventBatch(events=events).SerializeToString()

@@ -1,0 +1,83 @@
+"""The meta_cloud channel: Meta WhatsApp Cloud API, direct."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from providers.base import Capabilities, OutboundMessage, Provider, SendResult, WebhookRequest
+from providers.meta_cloud import parse, send
+from providers.signing import verify_hmac
+from wagate.v1 import event_pb2
+
+DEFAULT_API_BASE = "https://graph.facebook.com/v23.0"
+
+
+class MetaCloudProvider(Provider):
+    kind: ClassVar[str] = "meta_cloud"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        buttons=True,
+        lists=True,
+        templates=True,
+        reactions=True,
+        typing=True,
+        read_receipts=True,
+    )
+    required_settings = frozenset({"phone_number_id", "app_secret", "verify_token", "access_token"})
+    optional_settings = frozenset({"api_base_url"})
+    secret_settings = frozenset({"app_secret", "verify_token", "access_token"})
+
+    @property
+    def phone_number_id(self) -> str:
+        return str(self.settings["phone_number_id"])
+
+    @property
+    def messages_url(self) -> str:
+        base = str(self.settings.get("api_base_url") or DEFAULT_API_BASE).rstrip("/")
+        return f"{base}/{self.phone_number_id}/messages"
+
+    def route_key(self) -> str:
+        return self.phone_number_id
+
+    @classmethod
+    def route_keys(cls, payload: Any) -> list[str]:
+        return parse.route_keys(payload)
+
+    def handshake(self, query: Mapping[str, str]) -> str | None:
+        token = query.get("hub.verify_token", "")
+        if query.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+            token.encode(), str(self.settings["verify_token"]).encode()
+        ):
+            return None
+        return query.get("hub.challenge", "")
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        verify_hmac(
+            str(self.settings["app_secret"]),
+            request.body,
+            request.headers.get("x-hub-signature-256"),
+            prefix="sha256=",
+        )
+
+    def parse(self, request: WebhookRequest, payload: Any) -> list[event_pb2.Event]:
+        return parse.parse_payload(
+            payload, channel_id=self.channel_id, phone_number_id=self.phone_number_id
+        )
+
+    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await send.graph_post(
+            self.http, self.messages_url, str(self.settings["access_token"]), body
+        )
+
+    def validate(self, out: OutboundMessage) -> None:
+        send.build_message_body(out)
+
+    async def send(self, out: OutboundMessage) -> SendResult:
+        return send.parse_send_response(await self._post(send.build_message_body(out)))
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        await self._post(send.build_mark_read_body(provider_message_id))
+
+    async def send_typing(self, provider_message_id: str, to: str) -> None:
+        await self._post(send.build_typing_body(provider_message_id))
