@@ -132,7 +132,10 @@ def _finish_gateway(server: Server, run: GatewayRun, group: ProcessGroup) -> Non
     run.exit_code = server.exit_code
     run.stop_seconds = server.stop_seconds
     run.killed = server.killed
-    levels, samples = log_problems(server.stderr_text())
+    text = server.stderr_text()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    (RESULTS.parent / f"{server.name}.log").write_text(text)
+    levels, samples = log_problems(text)
     run.log_levels = dict(levels)
     run.log_samples = samples
     run.db = _db_summary(group.tmpdir / server.name / "bench.sqlite3")
@@ -165,10 +168,11 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
     print("ingest: gateway ...", flush=True)
     gateway = start_gateway(group, "gateway-ingest", f"{graph.url}/v23.0")
     run = report.gateway = GatewayRun("gateway-ingest")
+    sampler = RssSampler(gateway.pid)
     try:
         run.idle_rss_kib = _idle_rss(gateway)
         load = IngestLoad(wrk, group.tmpdir / "ingest-gateway", "/webhooks/meta")
-        with RssSampler(gateway.pid) as sampler:
+        with sampler:
             warm = load.run(
                 "warm-up", gateway.port, load.prepare(f"{run_id}w", 20_000), opts.warmup
             )
@@ -183,8 +187,8 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
             report.duplicate = load.run(
                 "gateway, identical body (dedup)", gateway.port, script, opts.duration
             )
-        run.peak_rss_kib = sampler.peak_kib
     finally:
+        run.peak_rss_kib = sampler.peak_kib
         _finish_gateway(gateway, run, group)
 
 
@@ -193,9 +197,10 @@ def bench_send(group: ProcessGroup, opts: Options, graph: Server, report: SendRe
     gateway = start_gateway(group, "gateway-send", f"{graph.url}/v23.0")
     run = report.gateway = GatewayRun("gateway-send")
     procs: list[Any] = []
+    sampler = RssSampler(gateway.pid)
     try:
         run.idle_rss_kib = _idle_rss(gateway)
-        with RssSampler(gateway.pid) as sampler:
+        with sampler:
             procs, start_at = send_mod.start_workers(
                 gateway.extra["grpc_port"],
                 clients=opts.clients,
@@ -215,8 +220,8 @@ def bench_send(group: ProcessGroup, opts: Options, graph: Server, report: SendRe
                 duration=opts.duration,
                 timeout=opts.warmup + opts.duration + 90,
             )
-        run.peak_rss_kib = sampler.peak_kib
     finally:
+        run.peak_rss_kib = sampler.peak_kib
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
@@ -236,8 +241,12 @@ def _ratio(report: IngestReport) -> float | None:
 def _wrk_row(result: WrkResult, bare: WrkResult | None) -> list[str]:
     ratio = f"{100 * result.rps / bare.rps:.0f} %" if bare and bare.rps else "-"
     notes = []
-    if result.wraps and result.bodies > 1:
-        notes.append(f"{result.bodies:,} bodies reused {result.wraps}x")
+    if result.bodies == 1:
+        notes.append("the same body every request")
+    elif result.wraps:
+        notes.append(f"{result.bodies:,} distinct bodies, each sent ~{result.wraps + 1}x")
+    else:
+        notes.append("every body distinct")
     if result.codes:
         notes.append("codes " + ", ".join(f"{k}: {v}" for k, v in sorted(result.codes.items())))
     if result.socket_errors:
@@ -249,7 +258,7 @@ def _wrk_row(result: WrkResult, bare: WrkResult | None) -> list[str]:
         ms(result.p99_ms),
         ratio,
         num(result.non2xx),
-        "; ".join(notes) or "-",
+        "; ".join(notes),
     ]
 
 

@@ -197,6 +197,7 @@ class WrkResult:
     non2xx: int
     codes: dict[str, int]
     socket_errors: dict[str, int]
+    # Distinct bodies available, and how many times a wrk thread cycled through its share.
     bodies: int
     wraps: int
     first_bad: str = ""
@@ -296,6 +297,7 @@ class IngestLoad:
         self.url_path = url_path
         self.body_size = 0
         self._files = 0
+        self._distinct: dict[Path, int] = {}
         workdir.mkdir(parents=True, exist_ok=True)
 
     def prepare(self, run_id: str, count: int) -> Path:
@@ -305,10 +307,13 @@ class IngestLoad:
         script = self.workdir / f"load-{self._files}.lua"
         self.body_size = write_bodies(data, run_id, count)
         write_script(script, data, self.url_path)
+        self._distinct[script] = count
         return script
 
     def run(self, target: str, port: int, script: Path, duration: float) -> WrkResult:
-        return run_wrk(self.wrk, target, port, script, duration, self.url_path)
+        result = run_wrk(self.wrk, target, port, script, duration, self.url_path)
+        result.bodies = self._distinct.get(script, result.bodies)
+        return result
 
 
 def bodies_needed(warmup: WrkResult, duration: float, minimum: int = 20_000) -> int:

@@ -100,9 +100,9 @@ wagate demo — tenant 'demo', API key '{API_KEY}', Meta channel 'demo-meta'
 
 2. Read what was stored:
    curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations
-   curl -s -H 'Authorization: Bearer {API_KEY}' \\
-     {base}/api/v1/conversations/$(curl -s -H 'Authorization: Bearer {API_KEY}' \\
-     {base}/api/v1/conversations | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')/messages
+   CID=$(curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations \\
+     | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+   curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations/$CID/messages
 
 3. Send a reply (goes to the fake Graph API, comes back SENT with a wamid):
    curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {API_KEY}' \\

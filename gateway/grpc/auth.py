@@ -37,16 +37,16 @@ def _token(metadata: Any) -> str:
     raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
 
 
-class AuthInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class AuthInterceptor(aio.ServerInterceptor):
     def __init__(self, tenants: Tenants) -> None:
         self.tenants = tenants
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
+    ) -> Any:
+        handler: Any = await continuation(details)
         if handler is None or not details.method.startswith(PROTECTED_PREFIX):
             return handler
         tenants = self.tenants

@@ -14,7 +14,9 @@ from wagate.v1 import messaging_service_pb2, messaging_service_pb2_grpc
 
 async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
     server = aio.server(interceptors=[AuthInterceptor(rt.tenants)])
-    messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(MessagingServicer(rt), server)
+    messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        MessagingServicer(rt), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = [

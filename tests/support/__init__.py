@@ -1,0 +1,1 @@
+"""Test support: real processes (gateway, PostgreSQL) started on free ports."""

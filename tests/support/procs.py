@@ -1,0 +1,197 @@
+"""Start real servers for tests: the gateway as `wagate serve`, and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WAGATE = Path(sys.executable).with_name("wagate")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+@dataclass
+class Gateway:
+    """A running `wagate serve` process."""
+
+    proc: subprocess.Popen[bytes]
+    http_port: int
+    grpc_port: int
+    workdir: Path
+    database_url: str
+    stderr_path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def logs(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return int(self.proc.returncode)
+
+
+def start_gateway(
+    config: dict[str, Any] | None,
+    *,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    workdir: Path | None = None,
+) -> Gateway:
+    """Start `wagate serve` with `config` (None: the demo) and wait until it is ready."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="wagate-test-"))
+    http_port, grpc_port = free_port(), free_port()
+    database_url = database_url or f"sqlite://{workdir}/wagate.sqlite3"
+    full_env = {
+        **os.environ,
+        "WAGATE_HTTP_PORT": str(http_port),
+        "WAGATE_GRPC_PORT": str(grpc_port),
+        "WAGATE_DATABASE_URL": database_url,
+        "WAGATE_LOG_LEVEL": "info",
+        **(env or {}),
+    }
+    args = [str(WAGATE), "serve"]
+    if config is not None:
+        path = workdir / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        args += ["--config", str(path)]
+    stderr_path = workdir / "stderr.log"
+    proc = subprocess.Popen(
+        args,
+        cwd=workdir,
+        env=full_env,
+        stdout=open(workdir / "stdout.log", "wb"),
+        stderr=open(stderr_path, "wb"),
+    )
+    gw = Gateway(proc, http_port, grpc_port, workdir, database_url, stderr_path, config or {})
+    try:
+        wait_http(f"{gw.url}/readyz", proc=proc)
+    except Exception:
+        gw.stop()
+        raise RuntimeError(f"gateway did not start:\n{gw.logs()[-3000:]}") from None
+    return gw
+
+
+@dataclass
+class Postgres:
+    """A throwaway PostgreSQL server from the machine's initdb/pg_ctl."""
+
+    datadir: Path
+    port: int
+    user: str | None
+
+    @property
+    def url_base(self) -> str:
+        return f"postgres://wagate:wagate@127.0.0.1:{self.port}"
+
+    def run(self, *cmd: str) -> None:
+        full = list(cmd)
+        if self.user:
+            full = ["runuser", "-u", self.user, "--", *full]
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def create_database(self, name: str) -> str:
+        self.run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            f"CREATE DATABASE {name} OWNER wagate",
+        )
+        return f"{self.url_base}/{name}"
+
+    def stop(self) -> None:
+        try:
+            self.run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+
+def start_postgres() -> Postgres:
+    initdb = shutil.which("initdb") or "/usr/lib/postgresql/15/bin/initdb"
+    bindir = str(Path(initdb).resolve().parent)
+    os.environ["PATH"] = f"{bindir}:{os.environ['PATH']}"
+    base = Path(tempfile.mkdtemp(prefix="wagate-pg-"))
+    datadir = base / "data"
+    user = "postgres" if os.geteuid() == 0 else None  # initdb refuses to run as root
+    if user:
+        shutil.chown(base, user)
+    pg = Postgres(datadir, free_port(), user)
+    pg.run("initdb", "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    pg.run(
+        "pg_ctl",
+        "-D",
+        str(datadir),
+        "-w",
+        "-l",
+        str(base / "pg.log"),
+        "-o",
+        f"-p {pg.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
+    pg.run(
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(pg.port),
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "CREATE ROLE wagate LOGIN PASSWORD 'wagate' CREATEDB",
+    )
+    return pg
