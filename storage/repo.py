@@ -435,15 +435,22 @@ async def due_outbound(limit: int = 100) -> list[models.Message]:
 # -- queries ----------------------------------------------------------------------------------
 
 
+# Gateway ids are at most 40 characters; tortoise validates filter values against
+# the column, so longer values (wamids) must not be matched against `id`.
+_ID_MAX = 40
+
+
 async def get_message(tenant_id: str, ident: str) -> models.Message | None:
-    return (
-        await models.Message.filter(tenant_id=tenant_id)
-        .filter(Q(id=ident) | Q(provider_message_id=ident))
-        .first()
-    )
+    """By gateway id or provider message id, within the tenant."""
+    cond = Q(provider_message_id=ident)
+    if len(ident) <= _ID_MAX:
+        cond |= Q(id=ident)
+    return await models.Message.filter(tenant_id=tenant_id).filter(cond).first()
 
 
 async def get_conversation(tenant_id: str, conversation_id: str) -> models.Conversation | None:
+    if not conversation_id or len(conversation_id) > _ID_MAX:
+        return None
     return await models.Conversation.get_or_none(tenant_id=tenant_id, id=conversation_id)
 
 
