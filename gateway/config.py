@@ -163,7 +163,7 @@ def build_settings(
     _check_keys(data, _TOP_KEYS, "config")
     values: dict[str, Any] = {}
     for key, typ in _SERVER_KEYS.items():
-        raw = env.get(f"WAGATE_{key.upper()}", data.get(key))
+        raw = env.get(f"WAGATE_{key.upper()}") or data.get(key)
         if raw is None or raw == "":
             continue
         try:

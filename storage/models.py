@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 
 class Tenant(Model):
-    id = fields.CharField(pk=True, max_length=64)
+    id = fields.CharField(primary_key=True, max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -21,7 +21,7 @@ class Tenant(Model):
 
 # Only a SHA-256 of each key is stored.
 class ApiKey(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "wagate.Tenant", related_name="api_keys"
     )
@@ -32,7 +32,7 @@ class ApiKey(Model):
 
 
 class Channel(Model):
-    id = fields.CharField(pk=True, max_length=128)
+    id = fields.CharField(primary_key=True, max_length=128)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "wagate.Tenant", related_name="channels"
     )
@@ -43,7 +43,7 @@ class Channel(Model):
 
 
 class Contact(Model):
-    id = fields.CharField(pk=True, max_length=40)
+    id = fields.CharField(primary_key=True, max_length=40)
     tenant_id = fields.CharField(max_length=64)
     channel_id = fields.CharField(max_length=128)
     # wa_id when known, else the BSUID: the identity we key conversations on.
@@ -60,7 +60,7 @@ class Contact(Model):
 
 
 class Conversation(Model):
-    seq = fields.BigIntField(pk=True)
+    seq = fields.BigIntField(primary_key=True)
     id = fields.CharField(max_length=40, unique=True)
     tenant_id = fields.CharField(max_length=64)
     channel_id = fields.CharField(max_length=128)
@@ -77,7 +77,7 @@ class Conversation(Model):
 
 
 class Message(Model):
-    seq = fields.BigIntField(pk=True)
+    seq = fields.BigIntField(primary_key=True)
     id = fields.CharField(max_length=40, unique=True)
     tenant_id = fields.CharField(max_length=64)
     channel_id = fields.CharField(max_length=128)
@@ -104,7 +104,7 @@ class Message(Model):
 
 # Every distinct status report, kept even before its message is known.
 class StatusEvent(Model):
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     channel_id = fields.CharField(max_length=128)
     provider_message_id = fields.CharField(max_length=256)
     status = fields.SmallIntField()
@@ -121,7 +121,7 @@ class StatusEvent(Model):
 # inserted by storage.inbox with plain SQL (group commit); this model defines
 # the schema and serves reads.
 class WebhookInbox(Model):
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     channel_id = fields.CharField(max_length=128)
     provider = fields.CharField(max_length=64)
     # SHA-256 of the raw body: a redelivered webhook is stored once.
@@ -140,7 +140,7 @@ class WebhookInbox(Model):
 
 # Every published event: its id is the event id that streams resume from.
 class EventLog(Model):
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     tenant_id = fields.CharField(max_length=64)
     channel_id = fields.CharField(max_length=128)
     conversation_id = fields.CharField(max_length=40, default="")

@@ -6,10 +6,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from storage import models
 from storage.ids import new_id
@@ -17,6 +20,22 @@ from storage.status import advances
 from wagate.v1 import event_pb2, message_pb2
 
 M = message_pb2
+
+
+T = TypeVar("T", bound=Model)
+
+
+async def create_unique(model: type[T], **values: Any) -> T | None:
+    """INSERT in its own savepoint; None when a unique key already holds the row.
+
+    On PostgreSQL a failed statement aborts the whole transaction, so a conflict
+    must be contained in a savepoint to let the caller carry on.
+    """
+    try:
+        async with in_transaction():
+            return await model.create(**values)
+    except IntegrityError:
+        return None
 
 
 def now() -> datetime:
@@ -72,19 +91,19 @@ async def upsert_contact(
     key = contact_key(contact)
     row = await models.Contact.get_or_none(channel_id=channel_id, key=key)
     if row is None:
-        try:
-            return await models.Contact.create(
-                id=new_id("ct"),
-                tenant_id=tenant_id,
-                channel_id=channel_id,
-                key=key,
-                wa_id=contact.wa_id,
-                user_id=contact.user_id,
-                name=contact.name,
-                username=contact.username,
-            )
-        except IntegrityError:  # another replica created it first
-            return await models.Contact.get(channel_id=channel_id, key=key)
+        created = await create_unique(
+            models.Contact,
+            id=new_id("ct"),
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            key=key,
+            wa_id=contact.wa_id,
+            user_id=contact.user_id,
+            name=contact.name,
+            username=contact.username,
+        )
+        # None: another replica created it first.
+        return created or await models.Contact.get(channel_id=channel_id, key=key)
     changed = False
     for field in ("wa_id", "user_id", "name", "username"):
         value = getattr(contact, field)
@@ -101,16 +120,17 @@ async def upsert_conversation(
 ) -> models.Conversation:
     row = await models.Conversation.get_or_none(channel_id=channel_id, contact_id=contact.id)
     if row is None:
-        try:
-            return await models.Conversation.create(
-                id=new_id("cv"),
-                tenant_id=tenant_id,
-                channel_id=channel_id,
-                contact_id=contact.id,
-                last_message_at=at,
-            )
-        except IntegrityError:
-            row = await models.Conversation.get(channel_id=channel_id, contact_id=contact.id)
+        created = await create_unique(
+            models.Conversation,
+            id=new_id("cv"),
+            tenant_id=tenant_id,
+            channel_id=channel_id,
+            contact_id=contact.id,
+            last_message_at=at,
+        )
+        if created is not None:
+            return created
+        row = await models.Conversation.get(channel_id=channel_id, contact_id=contact.id)
     if row.last_message_at < at:
         row.last_message_at = at
         await row.save(update_fields=["last_message_at"])
@@ -201,20 +221,20 @@ async def store_inbound(tenant_id: str, msg: message_pb2.Message) -> list[event_
     msg.id = new_id("msg")
     msg.tenant_id = tenant_id
     msg.conversation_id = conversation.id
-    try:
-        row = await models.Message.create(
-            id=msg.id,
-            tenant_id=tenant_id,
-            channel_id=msg.channel_id,
-            conversation_id=conversation.id,
-            provider=msg.provider,
-            provider_message_id=msg.provider_message_id or None,
-            direction=msg.direction,
-            status=msg.status,
-            content_type=_content_type(msg),
-            payload=msg.SerializeToString(),
-        )
-    except IntegrityError:  # stored by another replica meanwhile
+    row = await create_unique(
+        models.Message,
+        id=msg.id,
+        tenant_id=tenant_id,
+        channel_id=msg.channel_id,
+        conversation_id=conversation.id,
+        provider=msg.provider,
+        provider_message_id=msg.provider_message_id or None,
+        direction=msg.direction,
+        status=msg.status,
+        content_type=_content_type(msg),
+        payload=msg.SerializeToString(),
+    )
+    if row is None:  # stored by another replica meanwhile
         return []
     events = [
         await append_event(
@@ -229,14 +249,13 @@ async def apply_status(
     tenant_id: str, channel_id: str, status: message_pb2.StatusUpdate
 ) -> list[event_pb2.Event]:
     """Record a status report once, and move its message forward if it is known."""
-    try:
-        await models.StatusEvent.create(
-            channel_id=channel_id,
-            provider_message_id=status.provider_message_id,
-            status=status.status,
-            payload=status.SerializeToString(),
-        )
-    except IntegrityError:
+    if not await create_unique(
+        models.StatusEvent,
+        channel_id=channel_id,
+        provider_message_id=status.provider_message_id,
+        status=status.status,
+        payload=status.SerializeToString(),
+    ):
         return []  # this exact status was seen before
     row = await models.Message.get_or_none(
         channel_id=channel_id, provider_message_id=status.provider_message_id
@@ -321,21 +340,21 @@ async def create_outbound(
     msg.idempotency_key = idempotency_key
     msg.contact.CopyFrom(contact_proto(contact))
     msg.timestamp.CopyFrom(to_ts(at))
-    try:
-        row = await models.Message.create(
-            id=msg.id,
-            tenant_id=tenant_id,
-            channel_id=channel_id,
-            conversation_id=conversation.id,
-            provider=provider,
-            direction=msg.direction,
-            status=msg.status,
-            content_type=_content_type(msg),
-            idempotency_key=idempotency_key or None,
-            payload=msg.SerializeToString(),
-            to=to,
-        )
-    except IntegrityError:  # a concurrent call with the same key won
+    row = await create_unique(
+        models.Message,
+        id=msg.id,
+        tenant_id=tenant_id,
+        channel_id=channel_id,
+        conversation_id=conversation.id,
+        provider=provider,
+        direction=msg.direction,
+        status=msg.status,
+        content_type=_content_type(msg),
+        idempotency_key=idempotency_key or None,
+        payload=msg.SerializeToString(),
+        to=to,
+    )
+    if row is None:  # a concurrent call with the same key won
         existing = await models.Message.get(tenant_id=tenant_id, idempotency_key=idempotency_key)
         return Outbound(existing, False, [])
     event = await append_event(
@@ -362,15 +381,14 @@ async def mark_sent(
         status.timestamp.GetCurrentTime()
         await row.save(update_fields=["provider_message_id", "status", "updated_at"])
         # The provider's own `sent` webhook is then a duplicate of this transition.
-        try:
-            await models.StatusEvent.create(
-                channel_id=row.channel_id,
-                provider_message_id=provider_message_id,
-                status=M.MESSAGE_STATUS_SENT,
-                payload=status.SerializeToString(),
-                applied=True,
-            )
-        except IntegrityError:
+        if not await create_unique(
+            models.StatusEvent,
+            channel_id=row.channel_id,
+            provider_message_id=provider_message_id,
+            status=M.MESSAGE_STATUS_SENT,
+            payload=status.SerializeToString(),
+            applied=True,
+        ):
             await models.StatusEvent.filter(
                 channel_id=row.channel_id,
                 provider_message_id=provider_message_id,

@@ -132,6 +132,12 @@ def _phone_number_id(value: dict[str, Any]) -> str:
 
 
 def route_keys(payload: Any) -> list[str]:
+    """Phone number ids the payload is addressed to; PayloadError for a bad envelope."""
+    _check_envelope(payload)
+    return _route_keys(payload)
+
+
+def _route_keys(payload: Any) -> list[str]:
     """The distinct `value.metadata.phone_number_id`s a payload addresses, in order."""
     keys: list[str] = []
     for change in _changes(payload):

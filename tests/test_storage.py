@@ -1,0 +1,420 @@
+"""Storage in-process, on both SQLite and PostgreSQL: migrations, dedup keys,
+the status machine, idempotency keys, the inbox, event ids.
+
+The ORM context is process-global, so each test opens and closes one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise import connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from storage import inbox, models, repo
+from storage.db import close_database, open_database
+from storage.inbox import InboxRecord, InboxWriter
+from storage.status import advances
+from wagate.v1 import event_pb2
+from wagate.v1 import message_pb2 as m
+
+CHANNEL = "acme-meta"
+TENANT = "acme"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path}/wagate.sqlite3"
+    pg = request.getfixturevalue("postgres")
+    return str(pg.create_database(f"st_{uuid.uuid4().hex[:16]}"))
+
+
+async def open_fresh(url: str) -> None:
+    # tortoise caches each model's INSERT/DELETE SQL per connection *name*, across
+    # re-inits: switching SQLite <-> PostgreSQL in one process must drop it. (The
+    # gateway opens one database per process, so this only concerns tests.)
+    EXECUTOR_CACHE.clear()
+    await open_database(url)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[str]:
+    await open_fresh(db_url)
+    try:
+        yield db_url
+    finally:
+        await close_database()
+
+
+def inbound(wamid: str, body: str = "hi", wa_id: str = "15551234567") -> m.Message:
+    msg = m.Message(
+        channel_id=CHANNEL,
+        provider="meta_cloud",
+        provider_message_id=wamid,
+        contact=m.Contact(wa_id=wa_id, name="Alex"),
+        direction=m.DIRECTION_INBOUND,
+        status=m.MESSAGE_STATUS_RECEIVED,
+        text=m.TextContent(body=body),
+    )
+    msg.timestamp.FromSeconds(1767225660)
+    return msg
+
+
+def status(wamid: str, st: m.MessageStatus, code: int = 0) -> m.StatusUpdate:
+    update = m.StatusUpdate(provider_message_id=wamid, status=st, recipient_id="15551234567")
+    if code:
+        update.errors.append(m.ProviderError(code=code, title="failed"))
+    return update
+
+
+async def outbound(key: str = "", tenant: str = TENANT, channel: str = CHANNEL) -> repo.Outbound:
+    msg = m.Message(text=m.TextContent(body="hello"))
+    return await repo.create_outbound(tenant, channel, "meta_cloud", "15551234567", msg, key)
+
+
+async def current_status(message_id: str) -> int:
+    return int((await models.Message.get(id=message_id)).status)
+
+
+# -- migrations ---------------------------------------------------------------------------
+
+
+async def _migrations_applied() -> list[str]:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT name FROM tortoise_migrations ORDER BY name"
+    )
+    return [str(r["name"]) for r in rows]
+
+
+async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
+    await open_fresh(db_url)
+    try:
+        assert await _migrations_applied() == ["0001_initial"]
+        for model in (
+            models.Tenant,
+            models.ApiKey,
+            models.Channel,
+            models.Contact,
+            models.Conversation,
+            models.Message,
+            models.StatusEvent,
+            models.WebhookInbox,
+            models.EventLog,
+        ):
+            assert await model.all().count() == 0, model
+        await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
+        stored = await repo.store_inbound(TENANT, inbound("wamid.keep"))
+        assert len(stored) == 1
+    finally:
+        await close_database()
+
+    await open_database(db_url)  # second open: nothing to apply, nothing lost
+    try:
+        assert await _migrations_applied() == ["0001_initial"]
+        assert await models.Message.filter(provider_message_id="wamid.keep").count() == 1
+        assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
+        await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
+        assert await models.ApiKey.all().count() == 1
+    finally:
+        await close_database()
+
+
+# -- inbound dedup ------------------------------------------------------------------------
+
+
+async def test_inbound_message_is_stored_once(db: str) -> None:
+    first = await repo.store_inbound(TENANT, inbound("wamid.once"))
+    assert [e.WhichOneof("payload") for e in first] == ["message_new"]
+    assert first[0].message_new.provider_message_id == "wamid.once"
+    assert first[0].message_new.id.startswith("msg_")
+    assert await repo.store_inbound(TENANT, inbound("wamid.once", body="changed")) == []
+    rows = await models.Message.filter(provider_message_id="wamid.once")
+    assert len(rows) == 1
+    assert repo.message_proto(rows[0]).text.body == "hi"
+    assert await models.EventLog.all().count() == 1
+    assert await models.Conversation.all().count() == 1
+    assert await models.Contact.all().count() == 1
+
+
+async def test_concurrent_duplicates_store_once(db: str) -> None:
+    results = await asyncio.gather(
+        *(repo.store_inbound(TENANT, inbound("wamid.race")) for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert sum(1 for r in results if r) == 1
+    assert await models.Message.filter(provider_message_id="wamid.race").count() == 1
+
+
+async def test_unique_provider_message_id_is_enforced_by_the_database(db: str) -> None:
+    await repo.store_inbound(TENANT, inbound("wamid.unique"))
+    row = await models.Message.get(provider_message_id="wamid.unique")
+
+    def clone(**overrides: Any) -> dict[str, Any]:
+        fields = {
+            "id": f"msg_{uuid.uuid4().hex[:20]}",
+            "tenant_id": row.tenant_id,
+            "channel_id": row.channel_id,
+            "conversation_id": row.conversation_id,
+            "provider": row.provider,
+            "provider_message_id": row.provider_message_id,
+            "direction": row.direction,
+            "status": row.status,
+            "content_type": row.content_type,
+            "payload": row.payload,
+        }
+        fields.update(overrides)
+        return fields
+
+    with pytest.raises(IntegrityError):
+        await models.Message.create(**clone())
+    assert await models.Message.filter(provider_message_id="wamid.unique").count() == 1
+    # The same provider id on another channel is another message.
+    await models.Message.create(**clone(channel_id="other-channel"))
+    # Outbound rows have no provider id until sent: many NULLs are fine.
+    await models.Message.create(**clone(provider_message_id=None))
+    await models.Message.create(**clone(provider_message_id=None))
+    assert await models.Message.all().count() == 4
+
+
+# -- status machine -----------------------------------------------------------------------
+
+P, S, D, R, PL, F, RC = (
+    m.MESSAGE_STATUS_PENDING,
+    m.MESSAGE_STATUS_SENT,
+    m.MESSAGE_STATUS_DELIVERED,
+    m.MESSAGE_STATUS_READ,
+    m.MESSAGE_STATUS_PLAYED,
+    m.MESSAGE_STATUS_FAILED,
+    m.MESSAGE_STATUS_RECEIVED,
+)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "expected"),
+    [
+        (P, S, True),
+        (P, D, True),
+        (P, F, True),
+        (S, D, True),
+        (S, R, True),
+        (D, R, True),
+        (R, PL, True),
+        (S, F, True),
+        (D, F, True),
+        (R, F, True),
+        (PL, F, True),
+        (S, S, False),
+        (D, S, False),
+        (R, S, False),
+        (R, D, False),
+        (R, R, False),
+        (PL, R, False),
+        (D, P, False),
+        (S, P, False),
+        (F, S, False),
+        (F, D, False),
+        (F, R, False),
+        (F, PL, False),
+        (F, F, False),
+        (F, P, False),
+    ],
+)
+def test_status_advances(current: int, new: int, expected: bool) -> None:
+    assert advances(current, new) is expected
+
+
+async def test_statuses_move_forward_only(db: str) -> None:
+    out = await outbound()
+    assert out.created and out.row.status == P
+    events = await repo.mark_sent(out.row, "wamid.fwd")
+    assert [e.message_status.status for e in events] == [S]
+    for st in (R, D, S):
+        await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", st))
+    assert await current_status(out.row.id) == R
+    # An exact duplicate report is recorded once and changes nothing.
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", R)) == []
+    assert await models.StatusEvent.filter(provider_message_id="wamid.fwd").count() == 3
+
+    applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", F, code=131047))
+    assert [e.message_status.status for e in applied] == [F]
+    assert applied[0].message_status.message_id == out.row.id
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", PL)) == []
+    row = await models.Message.get(id=out.row.id)
+    assert row.status == F
+    assert [e.code for e in repo.message_proto(row).errors] == [131047]
+
+
+async def test_status_before_outbound_send_completes(db: str) -> None:
+    out = await outbound()
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", D)) == []
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", R)) == []
+    assert await current_status(out.row.id) == P
+    events = await repo.mark_sent(out.row, "wamid.early")
+    assert [e.message_status.status for e in events] == [S, D, R]
+    assert await current_status(out.row.id) == R
+    assert await models.StatusEvent.filter(applied=False).count() == 0
+
+
+# A unique-key conflict inside an open transaction must not abort it on PostgreSQL
+# (storage/repo.py create_unique runs each such INSERT in a savepoint).
+BOTH = ["sqlite", "postgres"]
+
+
+@pytest.mark.parametrize("db_url", BOTH, indirect=True)
+async def test_sent_webhook_before_mark_sent_in_a_transaction(db: str) -> None:
+    """The outbox calls mark_sent inside a transaction; Meta's `sent` may already be in."""
+    async with in_transaction():
+        out = await outbound()
+    await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", S))
+    await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", D))
+    async with in_transaction():
+        events = await repo.mark_sent(out.row, "wamid.sent-first")
+    assert [e.message_status.status for e in events] == [S, D]
+    row = await models.Message.get(id=out.row.id)
+    assert (row.status, row.provider_message_id) == (D, "wamid.sent-first")
+    assert await models.StatusEvent.filter(applied=False).count() == 0
+
+
+@pytest.mark.parametrize("db_url", BOTH, indirect=True)
+async def test_duplicate_status_does_not_poison_the_ingest_transaction(db: str) -> None:
+    """Ingest applies a lane's events in one transaction; Meta's `sent` after our own
+    SENT is a duplicate report, and the next event must still apply."""
+    out = await outbound()
+    await repo.mark_sent(out.row, "wamid.dup")
+    async with in_transaction():
+        assert await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", S)) == []
+        applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", D))
+        assert [e.message_status.status for e in applied] == [D]
+        stored = await repo.store_inbound(TENANT, inbound("wamid.next"))
+        assert len(stored) == 1
+    assert await current_status(out.row.id) == D
+    assert await models.Message.filter(provider_message_id="wamid.next").count() == 1
+
+
+@pytest.mark.parametrize("db_url", BOTH, indirect=True)
+async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
+    """Two SendMessage calls with one key, the second while the first is uncommitted."""
+    created = asyncio.Event()
+
+    async def first() -> repo.Outbound:
+        async with in_transaction():  # as gateway.outbox.Outbox.send does
+            out = await outbound("same-key")
+            created.set()
+            await asyncio.sleep(0.3)
+        return out
+
+    async def second() -> repo.Outbound:
+        await created.wait()
+        async with in_transaction():
+            return await outbound("same-key")
+
+    a, b = await asyncio.gather(first(), second())
+    assert a.created and not b.created
+    assert b.row.id == a.row.id
+    assert await models.Message.all().count() == 1
+
+
+async def test_status_before_message_is_applied_on_arrival(db: str) -> None:
+    # E.g. a message sent from the phone, reported as an echo after its status.
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.echo", R)) == []
+    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.echo", D)) == []
+    echo = inbound("wamid.echo")
+    echo.direction = m.DIRECTION_OUTBOUND
+    echo.status = S
+    events = await repo.store_inbound(TENANT, echo)
+    kinds = [e.WhichOneof("payload") for e in events]
+    assert kinds == ["message_new", "message_status", "message_status"]
+    assert [e.message_status.status for e in events[1:]] == [D, R]
+    row = await models.Message.get(provider_message_id="wamid.echo")
+    assert row.status == R
+    assert await models.StatusEvent.filter(applied=False).count() == 0
+
+
+async def test_failed_before_message_is_terminal_on_arrival(db: str) -> None:
+    out = await outbound()
+    await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", F, code=131026))
+    await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", R))
+    await repo.mark_sent(out.row, "wamid.dead")
+    assert await current_status(out.row.id) == F
+
+
+# -- outbound idempotency -----------------------------------------------------------------
+
+
+async def test_idempotency_key_is_unique_per_tenant(db: str) -> None:
+    first = await outbound("key-1")
+    again = await outbound("key-1")
+    assert first.created and not again.created
+    assert again.row.id == first.row.id and again.events == []
+    other_tenant = await outbound("key-1", tenant="globex", channel="globex-meta")
+    assert other_tenant.created and other_tenant.row.id != first.row.id
+    no_key_a, no_key_b = await outbound(), await outbound()
+    assert no_key_a.created and no_key_b.created and no_key_a.row.id != no_key_b.row.id
+    assert await models.Message.filter(idempotency_key="key-1").count() == 2
+    with pytest.raises(IntegrityError):
+        await models.Message.create(
+            id="msg_dup",
+            tenant_id=TENANT,
+            channel_id=CHANNEL,
+            conversation_id=first.row.conversation_id,
+            provider="meta_cloud",
+            direction=m.DIRECTION_OUTBOUND,
+            status=P,
+            content_type="text",
+            idempotency_key="key-1",
+            payload=b"",
+        )
+
+
+# -- inbox --------------------------------------------------------------------------------
+
+
+async def test_inbox_dedups_on_channel_and_key(db: str) -> None:
+    commits = 0
+
+    def on_commit() -> None:
+        nonlocal commits
+        commits += 1
+
+    writer = InboxWriter(on_commit=on_commit)
+    writer.start()
+    try:
+        rec = InboxRecord(CHANNEL, "meta_cloud", "k" * 64, b'{"a":1}', b"")
+        await writer.write([rec])
+        await writer.write([InboxRecord(CHANNEL, "meta_cloud", "k" * 64, b'{"b":2}', b"")])
+        await asyncio.gather(writer.write([rec]), writer.write([rec]))
+        await writer.write([InboxRecord("other", "meta_cloud", "k" * 64, b'{"a":1}', b"")])
+    finally:
+        await writer.stop()
+    assert commits >= 1
+    rows = await models.WebhookInbox.all().order_by("id").values_list("channel_id", "body")
+    assert [(c, bytes(b)) for c, b in rows] == [(CHANNEL, b'{"a":1}'), ("other", b'{"a":1}')]
+    pending = await inbox.pending_rows(0)
+    assert [p.channel_id for p in pending] == [CHANNEL, "other"]
+    await inbox.mark_rows([pending[0].id], "done")
+    assert [p.id for p in await inbox.pending_rows(0)] == [pending[1].id]
+
+
+# -- event log ----------------------------------------------------------------------------
+
+
+async def test_event_ids_increase_monotonically(db: str) -> None:
+    ids: list[int] = []
+    for i in range(30):
+        tenant = TENANT if i % 2 else "globex"
+        event = event_pb2.Event(channel_id=CHANNEL, typing=event_pb2.Typing())
+        ids.append(int((await repo.append_event(tenant, event)).id))
+    events = await repo.store_inbound(TENANT, inbound("wamid.ev"))
+    ids.append(int(events[0].id))
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    stored = await models.EventLog.all().order_by("id").values_list("id")
+    assert [int(row[0]) for row in stored] == ids
