@@ -14,6 +14,8 @@ stopped on exit.
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import shutil
 import signal
 import sqlite3
 import sys
@@ -444,6 +446,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: dump stacks
     wrk: str | None = None
     ingest = IngestReport() if opts.only in (None, "ingest") else None
     send = SendReport() if opts.only in (None, "send") else None
@@ -470,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
                 print(f"send benchmark failed: {exc}", file=sys.stderr, flush=True)
         graph.stop()
-    facts = machine_facts(wrk)
+    facts = machine_facts(wrk or shutil.which("wrk"))
     print("\n## Machine\n")
     print(table(["fact", "value"], [[k, v] for k, v in facts.items()]))
     if ingest is not None:
@@ -492,4 +495,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; child processes stopped", file=sys.stderr)
+        sys.exit(130)

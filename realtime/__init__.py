@@ -1,1 +1,4 @@
-"""Realtime fan-out (Socket.IO). Built with the realtime issue; events reach it through gateway.bus."""
+"""Realtime fan-out (Socket.IO), built with the realtime issue.
+
+Events reach it through gateway.bus.
+"""

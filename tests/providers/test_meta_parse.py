@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from wagate.v1 import event_pb2, message_pb2
 
 from providers.base import PayloadError
 from providers.meta_cloud.parse import parse_payload, route_keys
 from tests.samples import SAMPLES_DIR, sample_bytes
+from wagate.v1 import event_pb2, message_pb2
 
 CHANNEL = "ch-meta"
 PNID = "109876543210001"

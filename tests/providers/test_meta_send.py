@@ -20,7 +20,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from wagate.v1 import message_pb2 as pb
 
 from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
 from providers.meta_cloud.send import (
@@ -34,6 +33,7 @@ from providers.meta_cloud.send import (
     retry_after_from_headers,
 )
 from providers.testing import FakeGraphAPI
+from wagate.v1 import message_pb2 as pb
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "protocols" / "samples"
 SEND = SAMPLES / "meta" / "send"
