@@ -476,19 +476,21 @@ def test_route_keys_batch_distinct_in_order() -> None:
     assert route_keys(load("multi_entry_batch.json")) == [PNID, PNID_2]
 
 
+@pytest.mark.parametrize("payload", [None, [], "x", {}, {"entry": 5}])
+def test_route_keys_rejects_a_bad_envelope(payload: Any) -> None:
+    """Routing validates the envelope, so the shared route answers 400, not 404."""
+    with pytest.raises(PayloadError):
+        route_keys(payload)
+
+
 @pytest.mark.parametrize(
     "payload",
     [
-        None,
-        [],
-        "x",
-        {},
-        {"entry": 5},
         {"entry": [5, {"changes": "x"}, {"changes": [None, {"value": []}]}]},
         {"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": None}}}]}]},
     ],
 )
-def test_route_keys_defensive(payload: Any) -> None:
+def test_route_keys_defensive_inside_the_envelope(payload: Any) -> None:
     assert route_keys(payload) == []
 
 
