@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -86,11 +87,19 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     async def stop(app: Sanic[Any, Any]) -> None:
         rt: Runtime = app.ctx.runtime
         await app.ctx.grpc.stop(grace=5)
-        await rt.outbox.stop()
-        await rt.ingest.stop()
-        await rt.bus.stop()
-        await rt.http.close()
-        await close_database()
+        # Each step is bounded: whatever is not applied yet stays `pending` in the
+        # inbox and is replayed at the next start, so a stuck step costs nothing.
+        for name, step in (
+            ("outbox", rt.outbox.stop),
+            ("ingest", rt.ingest.stop),
+            ("bus", rt.bus.stop),
+            ("http", rt.http.close),
+            ("database", close_database),
+        ):
+            try:
+                await asyncio.wait_for(step(), timeout=10)
+            except TimeoutError:
+                log.error("shutdown step timed out; continuing", extra={"step": name})
         if getattr(app.ctx, "demo", None) is not None:
             await app.ctx.demo.stop()
         log.info("wagate stopped")
