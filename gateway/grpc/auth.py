@@ -72,46 +72,36 @@ class AuthInterceptor(aio.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        if handler.unary_stream:
-            inner_us = handler.unary_stream
-
-            async def unary_stream(
-                request: Any, context: aio.ServicerContext[Any, Any]
-            ) -> AsyncIterator[Any]:
-                try:
-                    token = authorize(context)
-                    try:
-                        async for item in inner_us(request, context):
-                            yield item
-                    finally:
-                        current_tenant.reset(token)
-                except ApiError as exc:
-                    await context.abort(exc.grpc_code, exc.message)
-
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream:
-            inner_ss = handler.stream_stream
-
-            async def stream_stream(
-                requests: Any, context: aio.ServicerContext[Any, Any]
-            ) -> AsyncIterator[Any]:
-                try:
-                    token = authorize(context)
-                    try:
-                        async for item in inner_ss(requests, context):
-                            yield item
-                    finally:
-                        current_tenant.reset(token)
-                except ApiError as exc:
-                    await context.abort(exc.grpc_code, exc.message)
-
-            return grpc.stream_stream_rpc_method_handler(
-                stream_stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+        # Server-streaming and bidi handlers differ only in their first argument.
+        for kind, factory in (
+            ("unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler),
+        ):
+            inner = getattr(handler, kind)
+            if inner:
+                return factory(
+                    self._streaming(inner, authorize),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
         return handler
+
+    @staticmethod
+    def _streaming(
+        inner: Callable[..., AsyncIterator[Any]],
+        authorize: Callable[[aio.ServicerContext[Any, Any]], contextvars.Token[str]],
+    ) -> Callable[..., AsyncIterator[Any]]:
+        async def wrapped(
+            request: Any, context: aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            try:
+                token = authorize(context)
+                try:
+                    async for item in inner(request, context):
+                        yield item
+                finally:
+                    current_tenant.reset(token)
+            except ApiError as exc:
+                await context.abort(exc.grpc_code, exc.message)
+
+        return wrapped
