@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
-import time
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,24 +21,10 @@ from tests.conftest import (
     meta_sign,
 )
 from tests.samples import sample_bytes
+from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
 CONTACT = "15551234567"
-
-
-async def eventually(
-    check: Callable[[], Any], within: float = 10.0, what: str = "condition"
-) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last: {result!r})")
-        await asyncio.sleep(0.02)
 
 
 def inbox_done(gw: Gateway, n: int) -> bool:

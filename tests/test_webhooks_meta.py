@@ -11,7 +11,6 @@ import copy
 import json
 import signal
 import sqlite3
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -34,28 +33,13 @@ from tests.conftest import (
     two_tenant_config,
 )
 from tests.samples import sample_bytes
+from tests.support.polling import eventually
 from tests.support.procs import Gateway, Postgres
 
 CONTACT = "15551234567"
 SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # samples/meta/text.json
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-async def eventually(
-    check: Callable[[], Any], within: float = 10.0, what: str = "condition"
-) -> Any:
-    """Poll `check` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last: {result!r})")
-        await asyncio.sleep(0.02)
 
 
 def db_rows(gw: Gateway, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
