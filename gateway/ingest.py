@@ -1,36 +1,56 @@
-"""Ingest after the ack: inbox rows → storage → bus, in order per conversation.
+"""Ingest after the ack: inbox rows → storage → bus, in batches, in order.
 
 The webhook handler only calls `accept()` (a durable inbox write). Everything
-else happens here, off the request path: rows are read back in commit order,
-their events are routed to per-conversation lanes, applied to storage inside a
-transaction, and published. Rows are marked done once all their events are.
-A crash leaves rows `pending`, and they are replayed at start; storage dedup
-keys make replays harmless.
+else happens here, off the request path: one task reads committed rows back in
+commit order and applies all their events in one transaction, a few
+statements per table (storage.writes), marking the rows done in the same
+transaction. Events are then published in event-id order. A crash leaves rows
+`pending`, and they are replayed at start; storage dedup keys make replays
+harmless.
+
+Order: events are applied in "waves". An event joins the wave of the previous
+event of its conversation unless its kind differs, in which case it starts the
+next wave. Waves run in order, so each conversation sees its events in arrival
+order, while a homogeneous burst is still one wave and a handful of statements.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise.transactions import in_transaction
 
 from gateway.bus import Bus
-from gateway.ordering import KeyedLanes
 from gateway.tenants import Tenants
-from storage import inbox, repo
-from storage.inbox import InboxRecord, InboxWriter
+from storage import inbox, writes
+from storage.inbox import InboxRecord, InboxWriter, PendingRow
+from storage.sql import Sql
 from wagate.v1 import event_pb2
 
 log = logging.getLogger("wagate.ingest")
 
+Item = tuple[str, event_pb2.Event]  # (tenant id, event)
+Applier = Callable[[Sql, Sequence[Item]], Awaitable[list[event_pb2.Event]]]
 
-@dataclass
-class _Work:
-    row_id: int
-    tenant_id: str
-    event: event_pb2.Event
+
+async def _messages(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
+    return await writes.store_inbound(sql, [(t, e.message_new) for t, e in items])
+
+
+async def _statuses(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
+    return await writes.apply_statuses(sql, [(e.channel_id, e.message_status) for _, e in items])
+
+
+async def _record(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
+    for tenant_id, event in items:
+        event.tenant_id = tenant_id
+    return await writes.append_events(sql, [(e, "") for _, e in items])
+
+
+# Event payload kind → how a batch of them is stored. Anything else is logged as is.
+APPLIERS: dict[str, Applier] = {"message_new": _messages, "message_status": _statuses}
 
 
 def conversation_key(event: event_pb2.Event) -> str:
@@ -47,15 +67,32 @@ def conversation_key(event: event_pb2.Event) -> str:
     return f"{event.channel_id}|{who}"
 
 
+def waves(items: Sequence[Item]) -> list[dict[str, list[Item]]]:
+    """Split a batch into ordered waves of {kind: items}; see the module docstring."""
+    out: list[dict[str, list[Item]]] = []
+    last: dict[str, tuple[str, int]] = {}
+    for item in items:
+        event = item[1]
+        kind = event.WhichOneof("payload") or ""
+        key = conversation_key(event)
+        prev = last.get(key)
+        wave = 0 if prev is None else prev[1] + (prev[0] != kind)
+        last[key] = (kind, wave)
+        while len(out) <= wave:
+            out.append({})
+        out[wave].setdefault(kind, []).append(item)
+    return out
+
+
 class Ingest:
-    def __init__(self, tenants: Tenants, bus: Bus, lanes: int = 16) -> None:
+    def __init__(self, tenants: Tenants, bus: Bus, batch: int = 500) -> None:
         self.tenants = tenants
         self.bus = bus
+        self.batch = batch
         self.writer = InboxWriter(on_commit=self._wake)
-        self.lanes: KeyedLanes[_Work] = KeyedLanes(self._apply, lanes)
         self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
         self._cursor = 0
-        self._remaining: dict[int, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def accept(self, records: list[InboxRecord]) -> None:
@@ -63,12 +100,12 @@ class Ingest:
         await self.writer.write(records)
 
     def _wake(self) -> None:
+        self._idle.clear()
         self._wakeup.set()
 
     def start(self) -> None:
         self.writer.start()
-        self.lanes.start()
-        self._wakeup.set()  # replay whatever a previous run left pending
+        self._wake()  # replay whatever a previous run left pending
         self._task = asyncio.create_task(self._run(), name="ingest")
 
     async def stop(self) -> None:
@@ -77,88 +114,55 @@ class Ingest:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self.lanes.stop()
 
     async def drain(self) -> None:
         """Wait until everything committed so far has been applied (tests, shutdown)."""
-        while True:
-            await self.lanes.join()
-            if not self._remaining and not self._wakeup.is_set():
-                rows = await inbox.pending_rows(self._cursor, limit=1)
-                if not rows:
-                    return
-            await asyncio.sleep(0.005)
+        await self._idle.wait()
 
     async def _run(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             try:
-                await self._dispatch_pending()
+                while rows := await inbox.pending_rows(self._cursor, limit=self.batch):
+                    await self._process(rows)
+                    self._cursor = rows[-1].id
             except Exception:
                 log.exception("reading the inbox failed; retrying")
                 await asyncio.sleep(1)
                 self._wakeup.set()
+                continue
+            if not self._wakeup.is_set():
+                self._idle.set()
 
-    async def _dispatch_pending(self) -> None:
-        while True:
-            rows = await inbox.pending_rows(self._cursor)
-            if not rows:
-                return
-            empty: list[int] = []
-            for row in rows:
-                self._cursor = row.id
-                rt = self.tenants.channel(row.channel_id)
-                batch = event_pb2.EventBatch.FromString(row.events)
-                if rt is None or not batch.events:
-                    empty.append(row.id)
-                    continue
-                self._remaining[row.id] = len(batch.events)
-                for event in batch.events:
-                    self.lanes.submit(conversation_key(event), _Work(row.id, rt.tenant_id, event))
-            await inbox.mark_rows(empty, "done")
+    def _items(self, row: PendingRow) -> list[Item]:
+        rt = self.tenants.channel(row.channel_id)
+        if rt is None:  # the channel left the config: nothing to apply it to
+            return []
+        return [(rt.tenant_id, e) for e in event_pb2.EventBatch.FromString(row.events).events]
 
-    async def _apply(self, batch: list[_Work]) -> None:
+    async def _process(self, rows: list[PendingRow]) -> None:
         try:
-            async with in_transaction():
-                published = [e for w in batch for e in await self._apply_one(w)]
-            failed: dict[int, str] = {}
+            published = await self._apply(rows, [i for row in rows for i in self._items(row)])
         except Exception:
-            log.exception("batch failed; applying its events one by one")
-            published, failed = [], {}
-            for work in batch:
+            log.exception("batch failed; applying its rows one by one")
+            published = []
+            for row in rows:
                 try:
-                    async with in_transaction():
-                        published += await self._apply_one(work)
+                    published += await self._apply([row], self._items(row))
                 except Exception as exc:
-                    log.exception("event failed", extra={"inbox_row": work.row_id})
-                    failed[work.row_id] = f"{type(exc).__name__}: {exc}"
+                    log.exception("inbox row failed", extra={"inbox_row": row.id})
+                    await inbox.mark_rows([row.id], "failed", f"{type(exc).__name__}: {exc}")
         for event in published:
             await self.bus.publish(event)
-        await self._finish(batch, failed)
 
-    async def _apply_one(self, work: _Work) -> list[event_pb2.Event]:
-        event = work.event
-        kind = event.WhichOneof("payload")
-        if kind == "message_new":
-            return await repo.store_inbound(work.tenant_id, event.message_new)
-        if kind == "message_status":
-            return await repo.apply_status(work.tenant_id, event.channel_id, event.message_status)
-        return [await repo.append_event(work.tenant_id, event)]
-
-    async def _finish(self, batch: list[_Work], failed: dict[int, str]) -> None:
-        done: list[int] = []
-        for work in batch:
-            left = self._remaining.get(work.row_id)
-            if left is None:
-                continue
-            if left <= 1:
-                del self._remaining[work.row_id]
-                if work.row_id not in failed:
-                    done.append(work.row_id)
-            else:
-                self._remaining[work.row_id] = left - 1
-        await inbox.mark_rows(done, "done")
-        for row_id, error in failed.items():
-            self._remaining.pop(row_id, None)
-            await inbox.mark_rows([row_id], "failed", error)
+    async def _apply(self, rows: list[PendingRow], items: list[Item]) -> list[event_pb2.Event]:
+        """One transaction: every event of `rows`, then the rows marked done."""
+        async with in_transaction() as conn:
+            sql = Sql(conn)
+            published: list[event_pb2.Event] = []
+            for wave in waves(items):
+                for kind, group in wave.items():
+                    published += await APPLIERS.get(kind, _record)(sql, group)
+            await writes.mark_inbox(sql, [r.id for r in rows], "done")
+        return published

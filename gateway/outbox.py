@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -20,7 +21,10 @@ from gateway.bus import Bus
 from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
-from storage import models, repo
+from storage import models, repo, writes
+from storage.batching import GroupCommit
+from storage.sql import Sql
+from storage.status import advances
 from wagate.v1 import event_pb2, message_pb2, messaging_service_pb2
 
 log = logging.getLogger("wagate.outbox")
@@ -42,8 +46,15 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Concurrent sends share transactions: one for the PENDING rows, one for SENT.
+        self._creates: GroupCommit[writes.OutboundRequest, writes.Outbound] = GroupCommit(
+            "outbox-create", self._create_batch
+        )
+        self._sents: GroupCommit[writes.Sent, None] = GroupCommit("outbox-sent", self._sent_batch)
 
     def start(self) -> None:
+        self._creates.start()
+        self._sents.start()
         self._task = asyncio.create_task(self._sweep(), name="outbox")
 
     async def stop(self) -> None:
@@ -51,10 +62,28 @@ class Outbox:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._creates.stop()
+        await self._sents.stop()
 
     async def _publish(self, events: list[event_pb2.Event]) -> None:
         for event in events:
             await self.bus.publish(event)
+
+    async def _write(self, fn: Callable[..., Awaitable[list[event_pb2.Event]]], *args: Any) -> None:
+        """One transaction, then its events published, in commit (= event id) order."""
+        async with in_transaction() as conn:
+            events = await fn(Sql(conn), *args)
+        await self._publish(events)
+
+    async def _create_batch(self, requests: list[writes.OutboundRequest]) -> list[writes.Outbound]:
+        async with in_transaction() as conn:
+            outs, events = await writes.create_outbound(Sql(conn), requests, repo.now() + LEASE)
+        await self._publish(events)
+        return outs
+
+    async def _sent_batch(self, items: list[writes.Sent]) -> list[None]:
+        await self._write(writes.mark_sent, items)
+        return [None] * len(items)
 
     # -- API ------------------------------------------------------------------------------
 
@@ -75,55 +104,56 @@ class Outbox:
             rt.provider.validate(OutboundMessage(to=request.to, message=msg))
         except UnsupportedContent as exc:
             raise InvalidArgument(str(exc)) from None
-        async with in_transaction():
-            out = await repo.create_outbound(
+        out = await self._creates.submit(
+            writes.OutboundRequest(
                 tenant_id, rt.id, rt.provider.kind, request.to, msg, request.idempotency_key
             )
-            if out.created:
-                await repo.schedule_retry(out.row, repo.now() + LEASE, count=False)
-        await self._publish(out.events)
+        )
         if out.created:
-            await self._attempt(rt, out.row)
-        return repo.message_proto(out.row)
+            await self._attempt(rt, out.stored)
+        return out.message
 
     # -- attempts -------------------------------------------------------------------------
 
-    async def _attempt(self, rt: ChannelRuntime, row: models.Message) -> None:
-        if row.id in self._inflight:
+    async def _attempt(self, rt: ChannelRuntime, stored: writes.StoredMessage) -> None:
+        """One provider call; the stored message's status follows its outcome."""
+        msg = stored.message
+        if msg.id in self._inflight:
             return
-        self._inflight.add(row.id)
+        self._inflight.add(msg.id)
         try:
             await rt.limiter.acquire()
-            out = OutboundMessage(to=row.to, message=repo.message_proto(row))
             try:
-                result = await rt.provider.send(out)
+                result = await rt.provider.send(OutboundMessage(to=stored.to, message=msg))
             except SendError as exc:
-                await self._failed(row, exc)
+                await self._failed(stored, exc)
             except UnsupportedContent as exc:
-                await self._failed(row, SendError(ErrorKind.PERMANENT, str(exc)))
+                await self._failed(stored, SendError(ErrorKind.PERMANENT, str(exc)))
             else:
-                async with in_transaction():
-                    events = await repo.mark_sent(
-                        row, result.provider_message_id, result.recipient_id
-                    )
-                await self._publish(events)
+                await self._sents.submit(
+                    writes.Sent(msg.id, result.provider_message_id, result.recipient_id)
+                )
+                msg.provider_message_id = result.provider_message_id
+                if advances(msg.status, M.MESSAGE_STATUS_SENT):
+                    msg.status = M.MESSAGE_STATUS_SENT
         finally:
-            self._inflight.discard(row.id)
+            self._inflight.discard(msg.id)
 
-    async def _failed(self, row: models.Message, exc: SendError) -> None:
-        attempt = row.attempts + 1
-        extra = {"message_id": row.id, "code": exc.code, "kind": str(exc.kind), "attempt": attempt}
+    async def _failed(self, stored: writes.StoredMessage, exc: SendError) -> None:
+        msg = stored.message
+        attempt = stored.attempts + 1
+        extra = {"message_id": msg.id, "code": exc.code, "kind": str(exc.kind), "attempt": attempt}
         if exc.retryable and attempt < self.max_attempts:
             delay = exc.retry_after or self.base_delay * 2 ** (attempt - 1)
             delay *= random.uniform(1.0, 1.2)  # jitter: retries from many sends spread out
-            await repo.schedule_retry(row, repo.now() + timedelta(seconds=delay))
+            await repo.schedule_retry(msg.id, repo.now() + timedelta(seconds=delay))
             log.warning("send failed, will retry", extra={**extra, "delay_s": round(delay, 2)})
             self._wakeup.set()
             return
         log.warning("send failed", extra=extra)
-        async with in_transaction():
-            events = await repo.mark_failed(row, exc.to_proto())
-        await self._publish(events)
+        await self._write(writes.mark_failed, msg.id, exc.to_proto())
+        msg.status = M.MESSAGE_STATUS_FAILED
+        msg.errors.append(exc.to_proto())
 
     async def _sweep(self) -> None:
         while True:
@@ -133,12 +163,12 @@ class Outbox:
                 pass
             self._wakeup.clear()
             try:
-                for row in await repo.due_outbound():
-                    rt = self.tenants.channel(row.channel_id)
-                    if rt is None or row.id in self._inflight:
+                for stored in await repo.due_outbound():
+                    rt = self.tenants.channel(stored.message.channel_id)
+                    if rt is None or stored.message.id in self._inflight:
                         continue
-                    await repo.schedule_retry(row, repo.now() + LEASE, count=False)
-                    task = asyncio.create_task(self._attempt(rt, row))
+                    await repo.schedule_retry(stored.message.id, repo.now() + LEASE, count=False)
+                    task = asyncio.create_task(self._attempt(rt, stored))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             except Exception:

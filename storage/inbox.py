@@ -8,13 +8,14 @@ once, whichever replica receives it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise import connections
+
+from storage.batching import GroupCommit
 
 log = logging.getLogger("wagate.inbox")
 
@@ -49,70 +50,35 @@ def _placeholders(dialect: str, n: int) -> str:
 
 
 class InboxWriter:
-    """Batches concurrent inserts; `write` returns once its row is committed."""
+    """Group-commits concurrent inserts; `write` returns once its rows are committed."""
 
     def __init__(self, on_commit: Callable[[], None], max_batch: int = 512) -> None:
-        self._queue: list[tuple[InboxRecord, asyncio.Future[None]]] = []
-        self._wakeup = asyncio.Event()
         self._on_commit = on_commit
-        self._max_batch = max_batch
-        self._task: asyncio.Task[None] | None = None
+        self._commits: GroupCommit[InboxRecord, None] = GroupCommit(
+            "inbox-writer", self._insert, max_batch
+        )
         self._sql = ""
 
     def start(self) -> None:
         dialect = str(connections.get("default").capabilities.dialect)
         self._sql = _INSERT.format(p=_placeholders(dialect, 7))
-        self._task = asyncio.create_task(self._run(), name="inbox-writer")
+        self._commits.start()
 
     async def stop(self) -> None:
         """Flush what is queued, then stop."""
-        if self._task is None:
-            return
-        while self._queue:
-            self._wakeup.set()
-            await asyncio.sleep(0.001)
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        self._task = None
+        await self._commits.stop()
 
     async def write(self, records: list[InboxRecord]) -> None:
-        loop = asyncio.get_running_loop()
-        futures = []
-        for record in records:
-            fut: asyncio.Future[None] = loop.create_future()
-            self._queue.append((record, fut))
-            futures.append(fut)
-        self._wakeup.set()
-        await asyncio.gather(*futures)
+        await self._commits.submit_many(records)
 
-    async def _run(self) -> None:
-        conn = connections.get("default")
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._queue:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                now = datetime.now(UTC)
-                rows = [
-                    [r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, now]
-                    for r, _ in batch
-                ]
-                try:
-                    await conn.execute_many(self._sql, rows)
-                except Exception as exc:
-                    log.exception("inbox write failed")
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_result(None)
-                self._on_commit()
+    async def _insert(self, records: list[InboxRecord]) -> list[None]:
+        now = datetime.now(UTC)
+        rows = [
+            [r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, now] for r in records
+        ]
+        await connections.get("default").execute_many(self._sql, rows)
+        self._on_commit()
+        return [None] * len(records)
 
 
 async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:

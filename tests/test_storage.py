@@ -18,7 +18,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from storage import inbox, models, repo
+from storage import inbox, models, repo, writes
 from storage.db import close_database, open_database
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
@@ -75,7 +75,7 @@ def status(wamid: str, st: m.MessageStatus, code: int = 0) -> m.StatusUpdate:
     return update
 
 
-async def outbound(key: str = "", tenant: str = TENANT, channel: str = CHANNEL) -> repo.Outbound:
+async def outbound(key: str = "", tenant: str = TENANT, channel: str = CHANNEL) -> writes.Outbound:
     msg = m.Message(text=m.TextContent(body="hello"))
     return await repo.create_outbound(tenant, channel, "meta_cloud", "15551234567", msg, key)
 
@@ -234,21 +234,21 @@ def test_status_advances(current: int, new: int, expected: bool) -> None:
 
 async def test_statuses_move_forward_only(db: str) -> None:
     out = await outbound()
-    assert out.created and out.row.status == P
-    events = await repo.mark_sent(out.row, "wamid.fwd")
+    assert out.created and out.message.status == P
+    events = await repo.mark_sent(out.message.id, "wamid.fwd")
     assert [e.message_status.status for e in events] == [S]
     for st in (R, D, S):
         await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", st))
-    assert await current_status(out.row.id) == R
+    assert await current_status(out.message.id) == R
     # An exact duplicate report is recorded once and changes nothing.
     assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", R)) == []
     assert await models.StatusEvent.filter(provider_message_id="wamid.fwd").count() == 3
 
     applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", F, code=131047))
     assert [e.message_status.status for e in applied] == [F]
-    assert applied[0].message_status.message_id == out.row.id
+    assert applied[0].message_status.message_id == out.message.id
     assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", PL)) == []
-    row = await models.Message.get(id=out.row.id)
+    row = await models.Message.get(id=out.message.id)
     assert row.status == F
     assert [e.code for e in repo.message_proto(row).errors] == [131047]
 
@@ -257,15 +257,15 @@ async def test_status_before_outbound_send_completes(db: str) -> None:
     out = await outbound()
     assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", D)) == []
     assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", R)) == []
-    assert await current_status(out.row.id) == P
-    events = await repo.mark_sent(out.row, "wamid.early")
+    assert await current_status(out.message.id) == P
+    events = await repo.mark_sent(out.message.id, "wamid.early")
     assert [e.message_status.status for e in events] == [S, D, R]
-    assert await current_status(out.row.id) == R
+    assert await current_status(out.message.id) == R
     assert await models.StatusEvent.filter(applied=False).count() == 0
 
 
 # A unique-key conflict inside an open transaction must not abort it on PostgreSQL
-# (storage/repo.py create_unique runs each such INSERT in a savepoint).
+# (storage/writes.py uses INSERT … ON CONFLICT, never a failing INSERT).
 BOTH = ["sqlite", "postgres"]
 
 
@@ -277,9 +277,9 @@ async def test_sent_webhook_before_mark_sent_in_a_transaction(db: str) -> None:
     await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", S))
     await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", D))
     async with in_transaction():
-        events = await repo.mark_sent(out.row, "wamid.sent-first")
+        events = await repo.mark_sent(out.message.id, "wamid.sent-first")
     assert [e.message_status.status for e in events] == [S, D]
-    row = await models.Message.get(id=out.row.id)
+    row = await models.Message.get(id=out.message.id)
     assert (row.status, row.provider_message_id) == (D, "wamid.sent-first")
     assert await models.StatusEvent.filter(applied=False).count() == 0
 
@@ -289,14 +289,14 @@ async def test_duplicate_status_does_not_poison_the_ingest_transaction(db: str) 
     """Ingest applies a lane's events in one transaction; Meta's `sent` after our own
     SENT is a duplicate report, and the next event must still apply."""
     out = await outbound()
-    await repo.mark_sent(out.row, "wamid.dup")
+    await repo.mark_sent(out.message.id, "wamid.dup")
     async with in_transaction():
         assert await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", S)) == []
         applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", D))
         assert [e.message_status.status for e in applied] == [D]
         stored = await repo.store_inbound(TENANT, inbound("wamid.next"))
         assert len(stored) == 1
-    assert await current_status(out.row.id) == D
+    assert await current_status(out.message.id) == D
     assert await models.Message.filter(provider_message_id="wamid.next").count() == 1
 
 
@@ -305,21 +305,21 @@ async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
     """Two SendMessage calls with one key, the second while the first is uncommitted."""
     created = asyncio.Event()
 
-    async def first() -> repo.Outbound:
+    async def first() -> writes.Outbound:
         async with in_transaction():  # as gateway.outbox.Outbox.send does
             out = await outbound("same-key")
             created.set()
             await asyncio.sleep(0.3)
         return out
 
-    async def second() -> repo.Outbound:
+    async def second() -> writes.Outbound:
         await created.wait()
         async with in_transaction():
             return await outbound("same-key")
 
     a, b = await asyncio.gather(first(), second())
     assert a.created and not b.created
-    assert b.row.id == a.row.id
+    assert b.message.id == a.message.id
     assert await models.Message.all().count() == 1
 
 
@@ -343,29 +343,52 @@ async def test_failed_before_message_is_terminal_on_arrival(db: str) -> None:
     out = await outbound()
     await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", F, code=131026))
     await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", R))
-    await repo.mark_sent(out.row, "wamid.dead")
-    assert await current_status(out.row.id) == F
+    await repo.mark_sent(out.message.id, "wamid.dead")
+    assert await current_status(out.message.id) == F
 
 
 # -- outbound idempotency -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("db_url", BOTH, indirect=True)
+async def test_one_batch_with_repeated_keys_stores_each_key_once(db: str) -> None:
+    """The outbox group-commits concurrent sends: keys may repeat inside one batch."""
+
+    def req(key: str, tenant: str = TENANT, channel: str = CHANNEL) -> writes.OutboundRequest:
+        body = m.Message(text=m.TextContent(body=key or "no key"))
+        return writes.OutboundRequest(tenant, channel, "meta_cloud", "15551234567", body, key)
+
+    batch = [req("k1"), req("k2"), req("k1"), req(""), req(""), req("k1", "globex", "globex-meta")]
+    outs = await repo.write(writes.create_outbound, batch, repo.now())
+    results, events = outs
+    assert [o.created for o in results] == [True, True, False, True, True, True]
+    assert results[2].message.id == results[0].message.id
+    assert len({o.message.id for o in results}) == 5
+    assert len(events) == 5 and all(e.id for e in events)
+    assert [int(e.id) for e in events] == sorted(int(e.id) for e in events)
+    assert await models.Message.all().count() == 5
+    # The same batch again: every key is known, nothing new is stored or published.
+    again, events = await repo.write(writes.create_outbound, batch[:3], repo.now())
+    assert [o.created for o in again] == [False, False, False] and events == []
+    assert [o.message.id for o in again] == [o.message.id for o in results[:3]]
 
 
 async def test_idempotency_key_is_unique_per_tenant(db: str) -> None:
     first = await outbound("key-1")
     again = await outbound("key-1")
     assert first.created and not again.created
-    assert again.row.id == first.row.id and again.events == []
+    assert again.message.id == first.message.id
     other_tenant = await outbound("key-1", tenant="globex", channel="globex-meta")
-    assert other_tenant.created and other_tenant.row.id != first.row.id
+    assert other_tenant.created and other_tenant.message.id != first.message.id
     no_key_a, no_key_b = await outbound(), await outbound()
-    assert no_key_a.created and no_key_b.created and no_key_a.row.id != no_key_b.row.id
+    assert no_key_a.created and no_key_b.created and no_key_a.message.id != no_key_b.message.id
     assert await models.Message.filter(idempotency_key="key-1").count() == 2
     with pytest.raises(IntegrityError):
         await models.Message.create(
             id="msg_dup",
             tenant_id=TENANT,
             channel_id=CHANNEL,
-            conversation_id=first.row.conversation_id,
+            conversation_id=first.message.conversation_id,
             provider="meta_cloud",
             direction=m.DIRECTION_OUTBOUND,
             status=P,

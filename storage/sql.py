@@ -1,0 +1,59 @@
+"""Raw SQL on a tortoise connection, written once for SQLite and PostgreSQL.
+
+The hot paths (inbox, ingest, outbox) work on whole batches: one multi-row
+statement per table instead of one ORM round trip per row. SQL is written with
+`?` placeholders and rewritten to `$n` for asyncpg. Both engines support
+`INSERT … ON CONFLICT … RETURNING` (SQLite since 3.35).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+_QMARK = re.compile(r"\?")
+
+
+@lru_cache(maxsize=512)
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, 1 << 20))
+    return _QMARK.sub(lambda _: f"${next(counter)}", sql)
+
+
+def values(rows: int, cols: int) -> str:
+    """`(?, ?), (?, ?)` for a multi-row VALUES list."""
+    one = "(" + ", ".join("?" * cols) + ")"
+    return ", ".join([one] * rows)
+
+
+def flat(rows: Iterable[Sequence[Any]]) -> list[Any]:
+    return [v for row in rows for v in row]
+
+
+class Sql:
+    """One connection (or open transaction) and the dialect to speak on it."""
+
+    def __init__(self, conn: BaseDBAsyncClient | None = None) -> None:
+        self.conn = conn or connections.get("default")
+        self.postgres = str(self.conn.capabilities.dialect) == "postgres"
+
+    def _q(self, sql: str) -> str:
+        return _numbered(sql) if self.postgres else sql
+
+    async def rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return await self.conn.execute_query_dict(self._q(sql), list(args))
+
+    async def run(self, sql: str, args: Sequence[Any] = ()) -> None:
+        await self.conn.execute_query(self._q(sql), list(args))
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.conn.execute_many(self._q(sql), [list(r) for r in rows])
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.postgres else f"max({a}, {b})"
