@@ -20,13 +20,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from tortoise.transactions import in_transaction
-
 from gateway.bus import Bus
 from gateway.tenants import Tenants
 from storage import inbox, writes
 from storage.inbox import InboxRecord, InboxWriter, PendingRow
 from storage.sql import Sql
+from storage.writer import writer
 from wagate.v1 import event_pb2
 
 log = logging.getLogger("wagate.ingest")
@@ -85,7 +84,7 @@ def waves(items: Sequence[Item]) -> list[dict[str, list[Item]]]:
 
 
 class Ingest:
-    def __init__(self, tenants: Tenants, bus: Bus, batch: int = 500) -> None:
+    def __init__(self, tenants: Tenants, bus: Bus, batch: int = 200) -> None:
         self.tenants = tenants
         self.bus = bus
         self.batch = batch
@@ -157,12 +156,14 @@ class Ingest:
             await self.bus.publish(event)
 
     async def _apply(self, rows: list[PendingRow], items: list[Item]) -> list[event_pb2.Event]:
-        """One transaction: every event of `rows`, then the rows marked done."""
-        async with in_transaction() as conn:
-            sql = Sql(conn)
-            published: list[event_pb2.Event] = []
-            for wave in waves(items):
-                for kind, group in wave.items():
-                    published += await APPLIERS.get(kind, _record)(sql, group)
-            await writes.mark_inbox(sql, [r.id for r in rows], "done")
-        return published
+        return await writer().run(_apply_rows, [r.id for r in rows], items)
+
+
+async def _apply_rows(sql: Sql, row_ids: list[int], items: list[Item]) -> list[event_pb2.Event]:
+    """One transaction: every event of the rows, then the rows marked done."""
+    published: list[event_pb2.Event] = []
+    for wave in waves(items):
+        for kind, group in wave.items():
+            published += await APPLIERS.get(kind, _record)(sql, group)
+    await writes.mark_inbox(sql, row_ids, "done")
+    return published

@@ -15,16 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from gateway.bus import Bus
 from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
 from storage import models, repo, writes
 from storage.batching import GroupCommit
-from storage.sql import Sql
 from storage.status import advances
+from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2, messaging_service_pb2
 
 log = logging.getLogger("wagate.outbox")
@@ -71,13 +69,10 @@ class Outbox:
 
     async def _write(self, fn: Callable[..., Awaitable[list[event_pb2.Event]]], *args: Any) -> None:
         """One transaction, then its events published, in commit (= event id) order."""
-        async with in_transaction() as conn:
-            events = await fn(Sql(conn), *args)
-        await self._publish(events)
+        await self._publish(await writer().run(fn, *args))
 
     async def _create_batch(self, requests: list[writes.OutboundRequest]) -> list[writes.Outbound]:
-        async with in_transaction() as conn:
-            outs, events = await writes.create_outbound(Sql(conn), requests, repo.now() + LEASE)
+        outs, events = await writer().run(writes.create_outbound, requests, repo.now() + LEASE)
         await self._publish(events)
         return outs
 

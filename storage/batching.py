@@ -20,9 +20,18 @@ log = logging.getLogger("wagate.batching")
 
 class GroupCommit(Generic[T, R]):
     def __init__(
-        self, name: str, apply: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 256
+        self,
+        name: str,
+        apply: Callable[[list[T]], Awaitable[list[R]]],
+        max_batch: int = 256,
+        pipeline: int = 1,
     ) -> None:
+        """`pipeline` > 1 lets the next batch start before the last one has committed
+        (the writer still commits them in order); callers then wait about one commit,
+        not one and a half."""
         self.name = name
+        self._slots = asyncio.Semaphore(pipeline)
+        self._inflight: set[asyncio.Task[None]] = set()
         self._apply = apply
         self._max_batch = max_batch
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
@@ -36,7 +45,7 @@ class GroupCommit(Generic[T, R]):
         """Finish what is queued, then stop."""
         if self._task is None:
             return
-        while self._queue:
+        while self._queue or self._inflight:
             self._wakeup.set()
             await asyncio.sleep(0.001)
         self._task.cancel()
@@ -64,9 +73,18 @@ class GroupCommit(Generic[T, R]):
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
+                await self._slots.acquire()
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
-                await self._commit(batch)
+                task = asyncio.create_task(self._commit_in_slot(batch))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+
+    async def _commit_in_slot(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            self._slots.release()
 
     async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

@@ -7,10 +7,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import TransactionContext
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
+from tortoise.transactions import in_transaction
 
 APP = "wagate"
+DEFAULT = "default"
 # SQLite: WAL for concurrent readers; synchronous=FULL so an acknowledged
 # webhook survives a power cut, not just a crash.
 SQLITE_PRAGMAS = "journal_mode=WAL&synchronous=FULL&busy_timeout=5000"
@@ -29,7 +32,7 @@ def tortoise_config(url: str) -> dict[str, Any]:
     else:
         raise ValueError(f"unsupported database URL scheme '{scheme}'")
     return {
-        "connections": {"default": url},
+        "connections": {DEFAULT: url},
         "apps": {
             APP: {
                 "models": ["storage.models"],
@@ -48,14 +51,32 @@ async def open_database(url: str) -> None:
     The global fallback makes the ORM usable from every task (Sanic handlers,
     gRPC calls), not only from the task that opened it.
     """
+    from storage import writer
+
     config = tortoise_config(url)
     async with TortoiseContext():
         await migrate(config=config)
     await Tortoise.init(config=config, _enable_global_fallback=True)
+    db_url = config["connections"][DEFAULT]
+    if db_url.startswith("sqlite://") and ":memory:" not in db_url:
+        path, _, query = db_url[len("sqlite://") :].partition("?")
+        pragmas = dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair)
+        writer.install(writer.SqliteWriter(path, pragmas))
+    else:
+        writer.install(writer.TortoiseWriter())
 
 
 async def close_database() -> None:
+    from storage import writer
+
+    await writer.writer().close()
+    writer.install(writer.TortoiseWriter())
     await Tortoise.close_connections()
+
+
+def transaction() -> TransactionContext:
+    """An ORM transaction on the default connection (writes go through storage.writer)."""
+    return in_transaction(DEFAULT)
 
 
 def dialect() -> str:

@@ -13,16 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise import connections
-
+from storage import writes
 from storage.batching import GroupCommit
+from storage.sql import Sql
+from storage.writer import writer
 
 log = logging.getLogger("wagate.inbox")
 
 _INSERT = (
     "INSERT INTO webhook_inbox (channel_id, provider, dedup_key, body, events, state, received_at)"
-    " VALUES ({p}) ON CONFLICT (channel_id, dedup_key) DO NOTHING"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, dedup_key) DO NOTHING"
 )
+
+
+async def _insert(sql: Sql, rows: list[list[object]]) -> None:
+    await sql.run_many(_INSERT, rows)
 
 
 @dataclass(frozen=True)
@@ -43,25 +48,16 @@ class PendingRow:
     events: bytes
 
 
-def _placeholders(dialect: str, n: int) -> str:
-    if dialect == "postgres":
-        return ", ".join(f"${i}" for i in range(1, n + 1))
-    return ", ".join("?" * n)
-
-
 class InboxWriter:
     """Group-commits concurrent inserts; `write` returns once its rows are committed."""
 
     def __init__(self, on_commit: Callable[[], None], max_batch: int = 512) -> None:
         self._on_commit = on_commit
         self._commits: GroupCommit[InboxRecord, None] = GroupCommit(
-            "inbox-writer", self._insert, max_batch
+            "inbox-writer", self._insert, max_batch, pipeline=4
         )
-        self._sql = ""
 
     def start(self) -> None:
-        dialect = str(connections.get("default").capabilities.dialect)
-        self._sql = _INSERT.format(p=_placeholders(dialect, 7))
         self._commits.start()
 
     async def stop(self) -> None:
@@ -76,26 +72,26 @@ class InboxWriter:
         rows = [
             [r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, now] for r in records
         ]
-        await connections.get("default").execute_many(self._sql, rows)
+        await writer().run(_insert, rows)
         self._on_commit()
         return [None] * len(records)
 
 
-async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:
-    """Unprocessed rows past `after_id`, oldest first."""
-    from storage.models import WebhookInbox
-
-    rows = (
-        await WebhookInbox.filter(id__gt=after_id, state="pending")
-        .order_by("id")
-        .limit(limit)
-        .values_list("id", "channel_id", "events")
+async def _pending(sql: Sql, after_id: int, limit: int) -> list[PendingRow]:
+    rows = await sql.rows(
+        "SELECT id, channel_id, events FROM webhook_inbox WHERE id > ? AND state = ?"
+        " ORDER BY id LIMIT ?",
+        [after_id, "pending", limit],
     )
-    return [PendingRow(int(i), str(c), bytes(e)) for i, c, e in rows]
+    return [PendingRow(int(r["id"]), str(r["channel_id"]), bytes(r["events"])) for r in rows]
+
+
+async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:
+    """Unprocessed rows past `after_id`, oldest first (read on the writer's connection,
+    so it sees every commit the writer has made)."""
+    return await writer().run(_pending, after_id, limit)
 
 
 async def mark_rows(ids: list[int], state: str, error: str | None = None) -> None:
-    from storage.models import WebhookInbox
-
     if ids:
-        await WebhookInbox.filter(id__in=ids).update(state=state, error=error)
+        await writer().run(writes.mark_inbox, ids, state, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -9,10 +10,9 @@ from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from storage import models, writes
-from storage.sql import Sql
+from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
 
 M = message_pb2
@@ -66,8 +66,7 @@ async def sync_tenants(
 
 async def write(fn: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any) -> R:
     """Run one `storage.writes` function in its own transaction."""
-    async with in_transaction() as conn:
-        return await fn(Sql(conn), *args, **kwargs)
+    return await writer().run(functools.partial(fn, **kwargs) if kwargs else fn, *args)
 
 
 async def store_inbound(tenant_id: str, msg: message_pb2.Message) -> list[event_pb2.Event]:

@@ -16,10 +16,9 @@ import pytest
 from tortoise import connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from storage import inbox, models, repo, writes
-from storage.db import close_database, open_database
+from storage.db import close_database, open_database, transaction
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
 from wagate.v1 import event_pb2
@@ -272,11 +271,11 @@ BOTH = ["sqlite", "postgres"]
 @pytest.mark.parametrize("db_url", BOTH, indirect=True)
 async def test_sent_webhook_before_mark_sent_in_a_transaction(db: str) -> None:
     """The outbox calls mark_sent inside a transaction; Meta's `sent` may already be in."""
-    async with in_transaction():
+    async with transaction():
         out = await outbound()
     await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", S))
     await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", D))
-    async with in_transaction():
+    async with transaction():
         events = await repo.mark_sent(out.message.id, "wamid.sent-first")
     assert [e.message_status.status for e in events] == [S, D]
     row = await models.Message.get(id=out.message.id)
@@ -290,7 +289,7 @@ async def test_duplicate_status_does_not_poison_the_ingest_transaction(db: str) 
     SENT is a duplicate report, and the next event must still apply."""
     out = await outbound()
     await repo.mark_sent(out.message.id, "wamid.dup")
-    async with in_transaction():
+    async with transaction():
         assert await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", S)) == []
         applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", D))
         assert [e.message_status.status for e in applied] == [D]
@@ -306,7 +305,7 @@ async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
     created = asyncio.Event()
 
     async def first() -> writes.Outbound:
-        async with in_transaction():  # as gateway.outbox.Outbox.send does
+        async with transaction():  # as gateway.outbox.Outbox.send does
             out = await outbound("same-key")
             created.set()
             await asyncio.sleep(0.3)
@@ -314,7 +313,7 @@ async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
 
     async def second() -> writes.Outbound:
         await created.wait()
-        async with in_transaction():
+        async with transaction():
             return await outbound("same-key")
 
     a, b = await asyncio.gather(first(), second())
