@@ -16,11 +16,13 @@ import base64
 import hashlib
 import itertools
 import secrets
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import orjson
 from aiohttp import web
@@ -492,3 +494,65 @@ class FakeGraphAPI:
 
     def _new_media_id(self) -> str:
         return str(10**15 + next(self._ids) * 1000 + secrets.randbelow(1000))
+
+
+# -- the provider contract suite's kit ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One webhook delivery of a provider: its body and unsigned headers.
+
+    `expect` lists the event payload kinds (`message_new`, `message_status`,
+    `session_updated`, `provider_event`) that parsing must produce, in order.
+    """
+
+    name: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    expect: tuple[str, ...] = ()
+
+
+class FakeServer(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ContractKit(ABC):
+    """What the shared contract suite (tests/providers/test_contract.py) needs from a
+    provider: its sample deliveries, how to sign them, and a fake server to send to.
+
+    A provider exposes its kit from `Provider.contract_kit()`.
+    """
+
+    @abstractmethod
+    def samples(self, shared_dir: Path) -> list[Sample]:
+        """Every sample delivery; `shared_dir` is protocols/samples (may be unused)."""
+
+    @abstractmethod
+    def fake_server(self) -> FakeServer:
+        """A fake provider API, not started yet."""
+
+    @abstractmethod
+    def settings(self, server: Any) -> dict[str, Any]:
+        """Channel settings (with a webhook secret) that send through `server`."""
+
+    @abstractmethod
+    def sign(self, body: bytes, settings: Mapping[str, Any]) -> dict[str, str]:
+        """Headers that authenticate `body` for a channel with `settings`."""
+
+    @abstractmethod
+    def sent(self, server: Any) -> list[Any]:
+        """The JSON bodies of the message sends `server` accepted, in order."""
+
+
+def load_samples(
+    folder: Path, expectations: Mapping[str, tuple[str, ...]], **headers: Mapping[str, str]
+) -> list[Sample]:
+    """Samples for the files named in `expectations` (name -> expected kinds), read
+    as exact bytes from `folder`; `headers[name]` adds that sample's headers."""
+    return [
+        Sample(name, (folder / f"{name}.json").read_bytes(), headers.get(name, {}), expect)
+        for name, expect in expectations.items()
+    ]
