@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from gateway import fallback
 from gateway.bus import Bus
 from gateway.ordering import KeyedLanes
 from gateway.tenants import Tenants
-from storage import inbox, repo
+from storage import inbox, repo, sessions
 from storage.inbox import InboxRecord, InboxWriter
 from wagate.v1 import event_pb2
 
@@ -141,9 +142,12 @@ class Ingest:
         event = work.event
         kind = event.WhichOneof("payload")
         if kind == "message_new":
+            await fallback.map_numeric_reply(event.message_new)  # issue 3 hook: menu answers
             return await repo.store_inbound(work.tenant_id, event.message_new)
         if kind == "message_status":
             return await repo.apply_status(work.tenant_id, event.channel_id, event.message_status)
+        if kind == "session_updated":  # issue 3 hook: QR session state (storage/sessions.py)
+            return await sessions.apply_session(work.tenant_id, event)
         return [await repo.append_event(work.tenant_id, event)]
 
     async def _finish(self, batch: list[_Work], failed: dict[int, str]) -> None:

@@ -148,6 +148,9 @@ class Provider(ABC):
         for key in settings:
             if key not in allowed:
                 raise ConfigError(f"channel {channel_id}: unknown key '{key}' for {cls.kind}")
+        for key in sorted(cls.secret_settings & settings.keys()):
+            if settings[key] is None or settings[key] == "":
+                raise ConfigError(f"channel {channel_id}: empty secret '{key}'")
         for key in sorted(cls.required_settings):
             value = settings.get(key)
             if value is None or value == "":
