@@ -97,7 +97,7 @@ async def _migrations_applied() -> list[str]:
 async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
     await open_fresh(db_url)
     try:
-        assert await _migrations_applied() == ["0001_initial"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
         for model in (
             models.Tenant,
             models.ApiKey,
@@ -108,6 +108,7 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
             models.StatusEvent,
             models.WebhookInbox,
             models.EventLog,
+            models.Session,
         ):
             assert await model.all().count() == 0, model
         await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
@@ -118,7 +119,7 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
 
     await open_database(db_url)  # second open: nothing to apply, nothing lost
     try:
-        assert await _migrations_applied() == ["0001_initial"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
         assert await models.Message.filter(provider_message_id="wamid.keep").count() == 1
         assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
         await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
