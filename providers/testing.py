@@ -321,14 +321,21 @@ class FakeGraphAPI:
 
     # -- handlers --------------------------------------------------------------------
 
-    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+    async def _admit(
+        self, request: web.Request, endpoint: str = "messages"
+    ) -> tuple[RecordedRequest, web.Response | None]:
+        """Record, delay, check auth and injected failures: the answer to give now, if any."""
         record = await self._record(request)
         await self._pause()
         if not self.check_auth(request):
-            return self._reply(record, *self.auth_failure(request))
-        failure = self._next_failure("messages")
-        if failure is not None:
-            return self._fail(record, failure)
+            return record, self._reply(record, *self.auth_failure(request))
+        failure = self._next_failure(endpoint)
+        return record, (self._fail(record, failure) if failure is not None else None)
+
+    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        record, early = await self._admit(request)
+        if early is not None:
+            return early
         phone_number_id = request.match_info["phone_number_id"]
         return self._reply(record, *self.answer_message(phone_number_id, record.json))
 

@@ -183,13 +183,18 @@ def _loading(d: _Delivery) -> list[event_pb2.Event]:
     )
 
 
-def _change_state(d: _Delivery) -> list[event_pb2.Event]:
-    state = as_str(d.data.get("state")).upper()
-    status = WA_STATES.get(state)
+def _mapped(d: _Delivery, key: str, table: dict[str, int], label: str) -> list[event_pb2.Event]:
+    """A session event whose status is `table[data[key]]`; unknown values are logged."""
+    value = as_str(d.data.get(key)).upper()
+    status = table.get(value)
     if status is None:
-        log.warning("unknown WAState ignored", extra={"state": state[:40]})
+        log.warning("unknown session state ignored", extra={"event": d.name, key: value[:40]})
         return []
-    return _session(d, status, f"State {state}")
+    return _session(d, status, f"{label} {value}")
+
+
+def _change_state(d: _Delivery) -> list[event_pb2.Event]:
+    return _mapped(d, "state", WA_STATES, "State")
 
 
 def _disconnected(d: _Delivery) -> list[event_pb2.Event]:
@@ -198,12 +203,7 @@ def _disconnected(d: _Delivery) -> list[event_pb2.Event]:
 
 
 def _waha_status(d: _Delivery) -> list[event_pb2.Event]:
-    name = as_str(d.data.get("status")).upper()
-    status = WAHA_STATUSES.get(name)
-    if status is None:
-        log.warning("unknown WAHA session status ignored", extra={"status": name[:40]})
-        return []
-    return _session(d, status, f"Session {name}")
+    return _mapped(d, "status", WAHA_STATUSES, "Session")
 
 
 # -- identities ----------------------------------------------------------------------------

@@ -116,13 +116,9 @@ class FakeWahaEngine(FakeGraphAPI):
         return [r.json for r in self.requests if r.path == path]
 
     async def _handle_call(self, request: web.Request) -> web.StreamResponse:
-        record = await self._record(request)
-        await self._pause()
-        if not self.check_auth(request):
-            return self._reply(record, *self.auth_failure(request))
-        failure = self._next_failure("messages")
-        if failure is not None:
-            return self._fail(record, failure)
+        record, early = await self._admit(request)
+        if early is not None:
+            return early
         body = record.json
         if not isinstance(body, dict) or not body.get("session"):
             return self._reply(record, 422, {"statusCode": 422, "message": "session is required"})
