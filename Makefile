@@ -10,9 +10,13 @@ PROTOS := $(wildcard proto/wagate/v1/*.proto)
 
 install: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The test plugin (a third-party provider package) is installed beside wagate.
+PLUGIN := tests/plugins/acme_provider
+
+$(VENV)/.installed: pyproject.toml $(PLUGIN)/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e $(PLUGIN)
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json

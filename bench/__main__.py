@@ -2,7 +2,8 @@
 
 1. Ingest: wrk (32 connections, 2 threads) POSTs signed ~1 KB Meta text webhooks to
    a bare Sanic app and to the gateway's `POST /webhooks/meta` (unique wamid per
-   request: the headline; and one identical body: the dedup path).
+   request: the headline; and one identical body: the dedup path), then Kapso
+   (`/webhooks/kapso/...`) and QR-engine (`/webhooks/qr/...`, WAHA) text webhooks.
 2. Send: gRPC `SendMessage` with 64 calls in flight; the gateway sends to a
    FakeGraphAPI in its own process.
 3. Memory: the gateway's RSS when idle and its peak under load (VmRSS every 100 ms).
@@ -28,7 +29,7 @@ from types import FrameType
 from typing import Any
 
 from bench import send as send_mod
-from bench.ingest import THREADS, IngestLoad, WrkResult, bodies_needed, ensure_wrk
+from bench.ingest import KINDS, THREADS, IngestLoad, WrkResult, bodies_needed, ensure_wrk
 from bench.report import log_problems, machine_facts, mib, ms, num, save_json, table
 from bench.servers import (
     REPO,
@@ -81,6 +82,8 @@ class IngestReport:
     bare_rss_kib: int = 0
     unique: WrkResult | None = None
     duplicate: WrkResult | None = None
+    kapso: WrkResult | None = None
+    qr: WrkResult | None = None
     body_size: int = 0
     gateway: GatewayRun | None = None
     error: str = ""
@@ -189,6 +192,17 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
             report.duplicate = load.run(
                 "gateway, identical body (dedup)", gateway.port, script, opts.duration
             )
+            for kind in ("kapso", "qr"):
+                print(f"ingest: gateway, {kind} webhooks ...", flush=True)
+                spec = KINDS[kind]
+                load = IngestLoad(wrk, group.tmpdir / f"ingest-{kind}", spec.url_path, kind)
+                script = load.prepare(
+                    f"{run_id}{kind}", bodies_needed(report.unique, opts.duration)
+                )
+                result = load.run(
+                    f"gateway, {kind} unique bodies", gateway.port, script, opts.duration
+                )
+                setattr(report, kind, result)
     finally:
         run.peak_rss_kib = sampler.peak_kib
         _finish_gateway(gateway, run, group)
@@ -274,13 +288,13 @@ def print_ingest(report: IngestReport, opts: Options) -> None:
         print(f"FAILED: {report.error}\n")
     rows = [
         _wrk_row(r, report.bare)
-        for r in (report.bare, report.unique, report.duplicate)
+        for r in (report.bare, report.unique, report.duplicate, report.kapso, report.qr)
         if r is not None
     ]
     if rows:
         headers = ["target", "req/s", "p50 ms", "p99 ms", "vs bare", "non-2xx", "notes"]
         print(table(headers, rows))
-    for r in (report.unique, report.duplicate):
+    for r in (report.unique, report.duplicate, report.kapso, report.qr):
         if r and r.first_bad:
             print(f"\nfirst non-2xx from {r.target}: {r.first_bad}")
     if report.bare:
@@ -371,6 +385,18 @@ def print_summary(
             rows.append(["Ingest non-2xx answers", num(u.non2xx), "0", _verdict(u.non2xx == 0)])
         else:
             rows.append(["Webhook ingest", "did not run: " + ingest.error[:80], "", "FAIL"])
+        for label, other in (("Kapso", ingest.kapso), ("QR engine (WAHA)", ingest.qr)):
+            if other and b and b.rps:
+                share = other.rps / b.rps
+                rows.append(
+                    [
+                        f"{label} webhook ingest (unique signed bodies)",
+                        f"{num(other.rps)} req/s = {100 * share:.0f} % of bare Sanic, "
+                        f"non-2xx {other.non2xx}",
+                        f">= {100 * INGEST_TARGET:.0f} % of bare Sanic",
+                        _verdict(share >= INGEST_TARGET and other.non2xx == 0),
+                    ]
+                )
         d = ingest.duplicate
         if d:
             rows.append(

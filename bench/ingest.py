@@ -1,4 +1,5 @@
-"""Webhook ingest load with wrk: signed ~1 KB Meta text notifications.
+"""Webhook ingest load with wrk: signed ~1 KB text notifications of one provider kind
+(Meta, Kapso or a QR-session engine; see `KINDS`).
 
 wrk's Lua has no HMAC, so the bodies are generated and signed here, written one per
 line (`<hex signature>\\t<json>`) to a data file, and a Lua script loads them: each wrk
@@ -21,7 +22,16 @@ from typing import Any
 
 import orjson
 
-from bench.servers import APP_SECRET, HOST, PHONE_NUMBER_ID, BenchError
+from bench.servers import (
+    APP_SECRET,
+    HOST,
+    KAPSO_CHANNEL_ID,
+    KAPSO_SECRET,
+    PHONE_NUMBER_ID,
+    QR_SECRET,
+    QR_SESSION_ID,
+    BenchError,
+)
 
 BODY_SIZE = 1024
 CONNECTIONS = 32
@@ -66,29 +76,125 @@ def wamid(run_id: str, n: int) -> str:
     return "wamid." + base64.b64encode(raw).decode()
 
 
-def webhook_body(message_id: str, size: int = BODY_SIZE) -> bytes:
+# Shaped like protocols samples/kapso/message_received_text.json (payload v2).
+_KAPSO_SAMPLE: dict[str, Any] = {
+    "message": {
+        "from": "15551234567",
+        "id": "",
+        "timestamp": "1767225660",
+        "type": "text",
+        "text": {"body": ""},
+        "kapso": {"direction": "inbound", "status": "received", "origin": "cloud_api"},
+    },
+    "conversation": {"id": "0b6f3a52-7c1d-4e8a-9f20-3d5b6c7e8f90", "phone_number": "+15551234567"},
+    "is_new_conversation": False,
+    "phone_number_id": PHONE_NUMBER_ID,
+}
+# Shaped like protocols samples/waha/message_text.json (WAHA envelope).
+_WAHA_SAMPLE: dict[str, Any] = {
+    "id": "evt_01jgxq7m3k8v2w4n6p9r0s1010",
+    "timestamp": 1767225661000,
+    "event": "message",
+    "session": "default",
+    "payload": {
+        "id": "",
+        "timestamp": 1767225660,
+        "from": "15551234567@c.us",
+        "fromMe": False,
+        "source": "app",
+        "to": "15557654321@c.us",
+        "body": "",
+        "hasMedia": False,
+        "ack": 1,
+        "_data": {"type": "chat", "notifyName": "Alex Rivera"},
+    },
+    "engine": "WEBJS",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one provider kind's webhooks look: where they go and how they are signed."""
+
+    name: str
+    url_path: str
+    sample: dict[str, Any]
+    message: tuple[str | int, ...]  # path to the message object in `sample`
+    text_key: tuple[str, ...]  # path to the text inside the message
+    secret: str
+    algorithm: str
+    sig_header: str
+    sig_prefix: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+KINDS = {
+    "meta": Kind(
+        "meta",
+        "/webhooks/meta",
+        _SAMPLE,
+        ("entry", 0, "changes", 0, "value", "messages", 0),
+        ("text", "body"),
+        APP_SECRET,
+        "sha256",
+        "X-Hub-Signature-256",
+        "sha256=",
+    ),
+    "kapso": Kind(
+        "kapso",
+        f"/webhooks/kapso/{KAPSO_CHANNEL_ID}",
+        _KAPSO_SAMPLE,
+        ("message",),
+        ("text", "body"),
+        KAPSO_SECRET,
+        "sha256",
+        "X-Webhook-Signature",
+        headers=(("X-Webhook-Event", "whatsapp.message.received"),),
+    ),
+    "qr": Kind(
+        "qr",
+        f"/webhooks/qr/{QR_SESSION_ID}",
+        _WAHA_SAMPLE,
+        ("payload",),
+        ("body",),
+        QR_SECRET,
+        "sha512",
+        "X-Webhook-Hmac",
+    ),
+}
+
+
+def webhook_body(message_id: str, size: int = BODY_SIZE, kind: str = "meta") -> bytes:
     """Compact JSON of a text notification, its text padded so the body is `size` bytes."""
-    doc = json.loads(json.dumps(_SAMPLE))
-    message = doc["entry"][0]["changes"][0]["value"]["messages"][0]
+    spec = KINDS[kind]
+    doc = json.loads(json.dumps(spec.sample))
+    message = doc
+    for key in spec.message:
+        message = message[key]
     message["id"] = message_id
+    *parents, last = spec.text_key
+    holder = message
+    for key in parents:
+        holder = holder[key]
     base = len(orjson.dumps(doc))
     pad = max(size - base, 1)
-    message["text"]["body"] = (_FILLER * (pad // len(_FILLER) + 1))[:pad]
+    holder[last] = (_FILLER * (pad // len(_FILLER) + 1))[:pad]
     return orjson.dumps(doc)
 
 
-def sign(body: bytes, secret: str = APP_SECRET) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str = APP_SECRET, algorithm: str = "sha256") -> str:
+    return hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
 
 
-def write_bodies(path: Path, run_id: str, count: int) -> int:
+def write_bodies(path: Path, run_id: str, count: int, kind: str = "meta") -> int:
     """Write `count` distinct signed bodies (one per line); returns the body size."""
+    spec = KINDS[kind]
     size = 0
     with open(path, "wb") as f:
         for n in range(count):
-            body = webhook_body(wamid(run_id, n))
+            body = webhook_body(wamid(run_id, n), kind=kind)
             size = len(body)
-            f.write(sign(body).encode() + b"\t" + body + b"\n")
+            f.write(sign(body, spec.secret, spec.algorithm).encode() + b"\t" + body + b"\n")
     return size
 
 
@@ -112,7 +218,7 @@ local function load(all)
   for line in io.lines(data_path) do
     if all or i %% nthreads == tid then
       local tab = line:find("\t", 1, true)
-      s[#s + 1] = "sha256=" .. line:sub(1, tab - 1)
+      s[#s + 1] = "%(sig_prefix)s" .. line:sub(1, tab - 1)
       b[#b + 1] = line:sub(tab + 1)
     end
     i = i + 1
@@ -132,7 +238,7 @@ function request()
   if idx > #bodies then idx = 1; wraps = wraps + 1 end
   return wrk.format("POST", url_path, {
     ["Content-Type"] = "application/json",
-    ["X-Hub-Signature-256"] = sigs[idx],
+    ["%(sig_header)s"] = sigs[idx],%(extra_headers)s
   }, bodies[idx])
 end
 
@@ -235,8 +341,20 @@ def ensure_wrk() -> str:
     )
 
 
-def write_script(path: Path, data_path: Path, url_path: str) -> None:
-    path.write_text(_LUA % {"data_path": str(data_path), "threads": THREADS, "url_path": url_path})
+def write_script(path: Path, data_path: Path, url_path: str, kind: str = "meta") -> None:
+    spec = KINDS[kind]
+    extra = "".join(f'\n    ["{name}"] = "{value}",' for name, value in spec.headers)
+    path.write_text(
+        _LUA
+        % {
+            "data_path": str(data_path),
+            "threads": THREADS,
+            "url_path": url_path,
+            "sig_header": spec.sig_header,
+            "sig_prefix": spec.sig_prefix,
+            "extra_headers": extra,
+        }
+    )
 
 
 def run_wrk(
@@ -291,10 +409,11 @@ def run_wrk(
 class IngestLoad:
     """Body files and scripts for one target, in `workdir`."""
 
-    def __init__(self, wrk: str, workdir: Path, url_path: str) -> None:
+    def __init__(self, wrk: str, workdir: Path, url_path: str, kind: str = "meta") -> None:
         self.wrk = wrk
         self.workdir = workdir
         self.url_path = url_path
+        self.kind = kind
         self.body_size = 0
         self._files = 0
         self._distinct: dict[Path, int] = {}
@@ -305,8 +424,8 @@ class IngestLoad:
         self._files += 1
         data = self.workdir / f"bodies-{self._files}.txt"
         script = self.workdir / f"load-{self._files}.lua"
-        self.body_size = write_bodies(data, run_id, count)
-        write_script(script, data, self.url_path)
+        self.body_size = write_bodies(data, run_id, count, self.kind)
+        write_script(script, data, self.url_path, self.kind)
         self._distinct[script] = count
         return script
 

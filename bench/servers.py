@@ -38,6 +38,10 @@ PHONE_NUMBER_ID = "109876543210001"
 APP_SECRET = "bench-secret"
 VERIFY_TOKEN = "bench-verify"
 ACCESS_TOKEN = "bench-token"
+KAPSO_CHANNEL_ID = "bench-kapso"
+KAPSO_SECRET = "bench-kapso-secret"
+QR_SESSION_ID = "bench-session"
+QR_SECRET = "bench-qr-secret"
 
 
 class BenchError(RuntimeError):
@@ -351,7 +355,22 @@ def write_gateway_config(path: Path, graph_base_url: str) -> None:
                         "access_token": ACCESS_TOKEN,
                         "api_base_url": graph_base_url,
                         "rate_limit": 1000000,
-                    }
+                    },
+                    {
+                        "id": KAPSO_CHANNEL_ID,
+                        "provider": "kapso",
+                        "phone_number_id": PHONE_NUMBER_ID,
+                        "webhook_secret": KAPSO_SECRET,
+                        "api_key": ACCESS_TOKEN,
+                        "api_base_url": graph_base_url,
+                    },
+                    {
+                        "id": "bench-qr",
+                        "provider": "qr_session",
+                        "session_id": QR_SESSION_ID,
+                        "webhook_secret": QR_SECRET,
+                        "engine_base_url": graph_base_url,
+                    },
                 ],
             }
         ]

@@ -18,6 +18,7 @@ from gateway.ingest import Ingest
 from gateway.outbox import Outbox
 from gateway.rest import api, error_response, health
 from gateway.runtime import Runtime
+from gateway.sessions import bp as sessions
 from gateway.tenants import Tenants
 from gateway.webhooks import bp as webhooks
 from storage import repo
@@ -34,6 +35,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.ctx.settings = settings
     app.blueprint(webhooks)
     app.blueprint(api)
+    app.blueprint(sessions)
     app.blueprint(health)
 
     @app.exception(ApiError)

@@ -1,5 +1,6 @@
-"""The demo `wagate serve` runs with no config: one tenant, one Meta channel whose
-Graph API is an in-process fake, and copy-paste commands to try it."""
+"""The demo `wagate serve` runs with no config: one tenant with a Meta, a Kapso and a
+QR-session channel whose provider APIs are in-process fakes, and copy-paste commands
+to try them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from pathlib import Path
 import orjson
 
 from gateway.config import Settings, build_settings
+from providers.kapso.testing import FakeKapsoProxy
+from providers.qr_session.testing import FakeWahaEngine
 from providers.signing import hmac_hex
 from providers.testing import FakeGraphAPI
 
 API_KEY = "demo-api-key"
 APP_SECRET = "demo-app-secret"
 PHONE_NUMBER_ID = "109876543210001"
+KAPSO_PHONE_ID = "109876543210009"
+KAPSO_SECRET = "demo-kapso-secret"
+QR_SESSION = "demo-main"
+QR_SECRET = "demo-qr-secret"
 
 SAMPLE = {
     "object": "whatsapp_business_account",
@@ -49,37 +56,76 @@ SAMPLE = {
 }
 
 
-def demo_config(graph_base_url: str) -> dict[str, object]:
-    return {
-        "tenants": [
+def demo_config(
+    graph_base_url: str, kapso_base_url: str = "", engine_base_url: str = ""
+) -> dict[str, object]:
+    channels: list[dict[str, object]] = [
+        {
+            "id": "demo-meta",
+            "provider": "meta_cloud",
+            "phone_number_id": PHONE_NUMBER_ID,
+            "app_secret": APP_SECRET,
+            "verify_token": "demo-verify-token",
+            "access_token": "demo-access-token",
+            "api_base_url": graph_base_url,
+        }
+    ]
+    if kapso_base_url:
+        channels.append(
             {
-                "id": "demo",
-                "api_keys": [API_KEY],
-                "channels": [
-                    {
-                        "id": "demo-meta",
-                        "provider": "meta_cloud",
-                        "phone_number_id": PHONE_NUMBER_ID,
-                        "app_secret": APP_SECRET,
-                        "verify_token": "demo-verify-token",
-                        "access_token": "demo-access-token",
-                        "api_base_url": graph_base_url,
-                    }
-                ],
+                "id": "demo-kapso",
+                "provider": "kapso",
+                "phone_number_id": KAPSO_PHONE_ID,
+                "webhook_secret": KAPSO_SECRET,
+                "api_key": "demo-kapso-api-key",
+                "api_base_url": kapso_base_url,
             }
-        ]
-    }
+        )
+    if engine_base_url:
+        channels.append(
+            {
+                "id": "demo-qr",
+                "provider": "qr_session",
+                "session_id": QR_SESSION,
+                "webhook_secret": QR_SECRET,
+                "engine_base_url": engine_base_url,
+                "engine_api_key": "demo-waha-api-key",
+            }
+        )
+    return {"tenants": [{"id": "demo", "api_keys": [API_KEY], "channels": channels}]}
 
 
-async def start_demo(settings: Settings) -> tuple[FakeGraphAPI, Settings]:
+class DemoFakes:
+    """The demo's fake provider servers, stopped together."""
+
+    def __init__(self, *servers: FakeGraphAPI) -> None:
+        self.servers = servers
+
+    async def stop(self) -> None:
+        for server in self.servers:
+            await server.stop()
+
+
+async def start_demo(settings: Settings) -> tuple[DemoFakes, Settings]:
     graph = FakeGraphAPI()
-    await graph.start()
-    demo = build_settings(demo_config(graph.base_url), env={})
+    kapso = FakeKapsoProxy(expected_token="demo-kapso-api-key")
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    # The fake engine acks each send back to the gateway, as a real WAHA would.
+    engine = FakeWahaEngine(
+        expected_token="demo-waha-api-key",
+        webhook_url=f"{base}/webhooks/qr/{QR_SESSION}",
+        webhook_secret=QR_SECRET,
+        auto_ack=True,
+    )
+    for server in (graph, kapso, engine):
+        await server.start()
+    demo = build_settings(demo_config(graph.base_url, kapso.base_url, engine.base_url), env={})
     merged = dataclasses.replace(
         settings, tenants=demo.tenants, secrets=settings.secrets | demo.secrets
     )
     _print_instructions(settings, graph.base_url)
-    return graph, merged
+    _print_more(settings)
+    return DemoFakes(graph, kapso, engine), merged
 
 
 def _print_instructions(settings: Settings, graph_url: str) -> None:
@@ -109,6 +155,57 @@ wagate demo — tenant 'demo', API key '{API_KEY}', Meta channel 'demo-meta'
      -d '{{"channelId": "demo-meta", "to": "15551234567", "text": {{"body": "On its way!"}}}}'
 
 gRPC (wagate.v1, reflection on) listens on {settings.http_host}:{settings.grpc_port}.
+""",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+def _print_more(settings: Settings) -> None:
+    """Commands for the Kapso and QR-session channels (the samples are written to data/)."""
+    kapso = orjson.dumps(
+        {
+            "message": {
+                "from": "15551234567",
+                "id": "wamid.DEMO-KAPSO-0001",
+                "timestamp": "1767225700",
+                "type": "text",
+                "text": {"body": "Hello via Kapso"},
+                "kapso": {"direction": "inbound", "status": "received"},
+            },
+            "conversation": {"id": "demo-conv", "phone_number": "+15551234567"},
+            "phone_number_id": KAPSO_PHONE_ID,
+        }
+    )
+    qr = orjson.dumps({"event": "qr", "data": {"qr": "2@demo-qr-payload,made-up,keys,here"}})
+    ready = orjson.dumps({"event": "ready", "data": {"info": {"pushname": "Demo"}}})
+    files = {"kapso": kapso, "qr": qr, "ready": ready}
+    for name, body in files.items():
+        Path(f"data/demo-{name}.json").write_bytes(body)
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    ksig = hmac_hex(KAPSO_SECRET, kapso)
+    qsig, rsig = (hmac_hex(QR_SECRET, body, "sha512") for body in (qr, ready))
+    auth = f"-H 'Authorization: Bearer {API_KEY}'"
+    print(
+        f"""Kapso channel 'demo-kapso' (fake proxy) and QR channel 'demo-qr' (fake WAHA engine):
+
+4. A Kapso event webhook:
+   curl -s -X POST {base}/webhooks/kapso/demo-kapso \\
+     -H 'X-Webhook-Event: whatsapp.message.received' \\
+     -H 'X-Webhook-Signature: {ksig}' --data-binary @data/demo-kapso.json
+
+5. A QR-session engine's QR, then its ready event, and the session status:
+   curl -s -X POST {base}/webhooks/qr/{QR_SESSION} -H 'X-Webhook-Hmac: {qsig}' \\
+     --data-binary @data/demo-qr.json
+   curl -s {auth} {base}/api/v1/sessions/{QR_SESSION}
+   curl -s -X POST {base}/webhooks/qr/{QR_SESSION} -H 'X-Webhook-Hmac: {rsig}' \\
+     --data-binary @data/demo-ready.json
+   curl -s {auth} '{base}/api/v1/sessions?status=session_connected'
+
+6. Buttons on the QR channel go out as a numbered menu; answering "2" maps back:
+   curl -s -X POST {base}/api/v1/messages {auth} -d '{{"channelId": "demo-qr", \\
+     "to": "15551234567", "interactive": {{"body": "Pick a slot", "buttons": {{"buttons": \\
+     [{{"id": "mon", "title": "Monday"}}, {{"id": "tue", "title": "Tuesday"}}]}}}}}}'
 """,
         file=sys.stdout,
         flush=True,

@@ -20,9 +20,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
-from storage import inbox, writes
+from storage import inbox, sessions, writes
 from storage.inbox import InboxRecord, InboxWriter, PendingRow
 from storage.sql import Sql
 from storage.writer import writer
@@ -48,8 +49,25 @@ async def _record(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     return await writes.append_events(sql, [(e, "") for _, e in items])
 
 
+async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
+    return await sessions.apply_sessions(sql, items)
+
+
 # Event payload kind → how a batch of them is stored. Anything else is logged as is.
-APPLIERS: dict[str, Applier] = {"message_new": _messages, "message_status": _statuses}
+APPLIERS: dict[str, Applier] = {
+    "message_new": _messages,
+    "message_status": _statuses,
+    "session_updated": _sessions,
+}
+
+
+async def prepare(event: event_pb2.Event) -> None:
+    """Work that must not run inside the write transaction: reads and slow CPU."""
+    kind = event.WhichOneof("payload")
+    if kind == "message_new":
+        await fallback.map_numeric_reply(event.message_new)  # "2" → the menu's button id
+    elif kind == "session_updated":
+        await sessions.render_qr(event)
 
 
 def conversation_key(event: event_pb2.Event) -> str:
@@ -142,7 +160,10 @@ class Ingest:
 
     async def _process(self, rows: list[PendingRow]) -> None:
         try:
-            published = await self._apply(rows, [i for row in rows for i in self._items(row)])
+            items = [i for row in rows for i in self._items(row)]
+            for _, event in items:
+                await prepare(event)
+            published = await self._apply(rows, items)
         except Exception:
             log.exception("batch failed; applying its rows one by one")
             published = []

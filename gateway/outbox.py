@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway.bus import Bus
 from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from gateway.fallback import degrade_or_refuse
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
 from storage import models, repo, writes
@@ -95,6 +96,7 @@ class Outbox:
         getattr(msg, kind).CopyFrom(getattr(request, kind))
         if request.reply_to:
             msg.context.reply_to_id = request.reply_to
+        msg = degrade_or_refuse(msg, rt.provider.capabilities)  # issue 3 hook: gateway/fallback
         try:
             rt.provider.validate(OutboundMessage(to=request.to, message=msg))
         except UnsupportedContent as exc:

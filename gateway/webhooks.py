@@ -4,7 +4,6 @@ write durably, answer. Storage, fan-out and bots run after the ack (gateway.inge
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from sanic import Blueprint, Request
@@ -14,7 +13,7 @@ from gateway.metrics import WEBHOOKS
 from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
 from providers.base import PayloadError, SignatureError, WebhookRequest
-from providers.registry import provider_class
+from providers.registry import provider_class, provider_for_webhook
 from storage.inbox import InboxRecord
 from wagate.v1 import event_pb2
 
@@ -56,6 +55,23 @@ async def meta_notify(request: Request, channel_id: str | None = None) -> HTTPRe
     return await receive(request, "meta_cloud", channel_id)
 
 
+@bp.post("/<slug>/<key>", name="provider_notify")
+async def provider_notify(request: Request, slug: str, key: str) -> HTTPResponse:
+    """`POST /webhooks/<slug>/<key>` for every provider that declares a webhook slug
+    (kapso: a channel id; qr: an engine session id). No provider is named here."""
+    cls = provider_for_webhook(slug)
+    if cls is None:
+        return _error(404, "not_found", f"no provider serves /webhooks/{slug}")
+    if cls.webhook_key == "route":
+        ch = _runtime(request).tenants.by_route(cls.kind, key)
+        if ch is None:
+            log.warning("webhook for unknown session", extra={"provider": cls.kind, "key": key})
+            WEBHOOKS.labels(cls.kind, "unknown_channel").inc()
+            return _error(404, "not_found", f"unknown session '{key}'")
+        key = ch.id
+    return await receive(request, cls.kind, key)
+
+
 async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPResponse:
     """The shared webhook path for every provider kind."""
     rt = _runtime(request)
@@ -91,9 +107,9 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
         WEBHOOKS.labels(kind, "bad_payload").inc()
         return _error(400, "invalid_payload", str(exc))
 
-    dedup_key = hashlib.sha256(req.body).hexdigest()
     records = []
     for ch in targets:
+        dedup_key = ch.provider.dedup_key(req)
         try:
             events = ch.provider.parse(req, payload)
             record = InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))

@@ -8,14 +8,18 @@ The gateway only ever sees `wagate.v1` objects and the types below.
 from __future__ import annotations
 
 import enum
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import aiohttp
 
 from wagate.v1 import event_pb2, message_pb2
+
+if TYPE_CHECKING:
+    from providers.testing import ContractKit
 
 
 class SignatureError(Exception):
@@ -126,6 +130,11 @@ class Provider(ABC):
     required_settings: ClassVar[frozenset[str]] = frozenset()
     optional_settings: ClassVar[frozenset[str]] = frozenset()
     secret_settings: ClassVar[frozenset[str]] = frozenset()
+    # `POST /webhooks/<webhook_slug>/<key>` reaches this provider; "" for none.
+    # `key` is a channel id, or with webhook_key = "route" the provider-side
+    # account id that `route_key()` returns (e.g. a QR engine's session id).
+    webhook_slug: ClassVar[str] = ""
+    webhook_key: ClassVar[Literal["channel", "route"]] = "channel"
 
     def __init__(self, channel_id: str, settings: Mapping[str, Any]) -> None:
         self.channel_id = channel_id
@@ -139,6 +148,9 @@ class Provider(ABC):
         for key in settings:
             if key not in allowed:
                 raise ConfigError(f"channel {channel_id}: unknown key '{key}' for {cls.kind}")
+        for key in sorted(cls.secret_settings & settings.keys()):
+            if settings[key] is None or settings[key] == "":
+                raise ConfigError(f"channel {channel_id}: empty secret '{key}'")
         for key in sorted(cls.required_settings):
             value = settings.get(key)
             if value is None or value == "":
@@ -166,6 +178,20 @@ class Provider(ABC):
     def route_keys(cls, payload: Any) -> list[str]:
         """Account ids a decoded payload is addressed to (shared routes only)."""
         return []
+
+    def dedup_key(self, request: WebhookRequest) -> str:
+        """The inbox dedup key of a delivery (max 64 chars): a redelivery with the
+        same key is stored once. Default: SHA-256 of the raw body."""
+        return hashlib.sha256(request.body).hexdigest()
+
+    def session_id(self) -> str | None:
+        """The engine session this channel drives (QR engines), else None."""
+        return None
+
+    @classmethod
+    def contract_kit(cls) -> ContractKit | None:
+        """Samples, signing and a fake server for the shared provider contract suite."""
+        return None
 
     def handshake(self, query: Mapping[str, str]) -> str | None:
         """Answer a GET verification: the challenge to echo, or None to refuse."""

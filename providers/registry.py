@@ -30,3 +30,8 @@ def provider_class(kind: str) -> type[Provider]:
         known = ", ".join(sorted(classes)) or "none"
         raise ConfigError(f"unknown provider '{kind}' (installed: {known})")
     return classes[kind]
+
+
+def provider_for_webhook(slug: str) -> type[Provider] | None:
+    """The provider whose `webhook_slug` is `slug` (the `/webhooks/<slug>/...` path)."""
+    return next((c for c in provider_classes().values() if c.webhook_slug == slug), None)

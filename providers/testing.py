@@ -16,11 +16,13 @@ import base64
 import hashlib
 import itertools
 import secrets
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import orjson
 from aiohttp import web
@@ -319,14 +321,21 @@ class FakeGraphAPI:
 
     # -- handlers --------------------------------------------------------------------
 
-    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+    async def _admit(
+        self, request: web.Request, endpoint: str = "messages"
+    ) -> tuple[RecordedRequest, web.Response | None]:
+        """Record, delay, check auth and injected failures: the answer to give now, if any."""
         record = await self._record(request)
         await self._pause()
         if not self.check_auth(request):
-            return self._reply(record, *self.auth_failure(request))
-        failure = self._next_failure("messages")
-        if failure is not None:
-            return self._fail(record, failure)
+            return record, self._reply(record, *self.auth_failure(request))
+        failure = self._next_failure(endpoint)
+        return record, (self._fail(record, failure) if failure is not None else None)
+
+    async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
+        record, early = await self._admit(request)
+        if early is not None:
+            return early
         phone_number_id = request.match_info["phone_number_id"]
         return self._reply(record, *self.answer_message(phone_number_id, record.json))
 
@@ -492,3 +501,65 @@ class FakeGraphAPI:
 
     def _new_media_id(self) -> str:
         return str(10**15 + next(self._ids) * 1000 + secrets.randbelow(1000))
+
+
+# -- the provider contract suite's kit ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One webhook delivery of a provider: its body and unsigned headers.
+
+    `expect` lists the event payload kinds (`message_new`, `message_status`,
+    `session_updated`, `provider_event`) that parsing must produce, in order.
+    """
+
+    name: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    expect: tuple[str, ...] = ()
+
+
+class FakeServer(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ContractKit(ABC):
+    """What the shared contract suite (tests/providers/test_contract.py) needs from a
+    provider: its sample deliveries, how to sign them, and a fake server to send to.
+
+    A provider exposes its kit from `Provider.contract_kit()`.
+    """
+
+    @abstractmethod
+    def samples(self, shared_dir: Path) -> list[Sample]:
+        """Every sample delivery; `shared_dir` is protocols/samples (may be unused)."""
+
+    @abstractmethod
+    def fake_server(self) -> FakeServer:
+        """A fake provider API, not started yet."""
+
+    @abstractmethod
+    def settings(self, server: Any) -> dict[str, Any]:
+        """Channel settings (with a webhook secret) that send through `server`."""
+
+    @abstractmethod
+    def sign(self, body: bytes, settings: Mapping[str, Any]) -> dict[str, str]:
+        """Headers that authenticate `body` for a channel with `settings`."""
+
+    @abstractmethod
+    def sent(self, server: Any) -> list[Any]:
+        """The JSON bodies of the message sends `server` accepted, in order."""
+
+
+def load_samples(
+    folder: Path, expectations: Mapping[str, tuple[str, ...]], **headers: Mapping[str, str]
+) -> list[Sample]:
+    """Samples for the files named in `expectations` (name -> expected kinds), read
+    as exact bytes from `folder`; `headers[name]` adds that sample's headers."""
+    return [
+        Sample(name, (folder / f"{name}.json").read_bytes(), headers.get(name, {}), expect)
+        for name, expect in expectations.items()
+    ]

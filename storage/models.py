@@ -151,3 +151,27 @@ class EventLog(Model):
     class Meta:
         table = "event_log"
         indexes = (("tenant_id", "id"),)
+
+
+# The last known state of a QR-session engine, one row per configured session.
+class Session(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    channel_id = fields.CharField(max_length=128)
+    session_id = fields.CharField(max_length=128)
+    # A SessionStatus name in lower snake case, e.g. "qr_generated".
+    status = fields.CharField(max_length=32)
+    message = fields.TextField(default="")
+    qr = fields.TextField(default="")
+    # PNG data URL of `qr`.
+    qr_image = fields.TextField(default="")
+    loading_percent = fields.IntField(default=0)
+    # When the engine reported the state; older reports never overwrite newer ones.
+    reported_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "qr_session"
+        unique_together = (("tenant_id", "session_id"),)
+        indexes = (("tenant_id", "status"),)

@@ -31,6 +31,7 @@ EVENT_KINDS = {
     "message_status": E.EVENT_KIND_MESSAGE_STATUS,
     "session_updated": E.EVENT_KIND_SESSION_UPDATED,
     "typing": E.EVENT_KIND_TYPING,
+    "provider_event": E.EVENT_KIND_PROVIDER_EVENT,
 }
 
 _MESSAGE_COLS = (
@@ -501,9 +502,12 @@ class Outbound:
 
 
 def outbound_contact(to: str) -> message_pb2.Contact:
-    if to.startswith("user."):
+    """The contact a `to` addresses, keyed as inbound messages key it: a phone number
+    or `<digits>@c.us` is a wa_id; a BSUID (`user.…`), `@lid` or `@g.us` id is kept whole."""
+    user, at, server = to.partition("@")
+    if to.startswith("user.") or (at and server not in ("c.us", "s.whatsapp.net")):
         return M.Contact(user_id=to)
-    return M.Contact(wa_id="".join(c for c in to if c.isdigit()))
+    return M.Contact(wa_id="".join(c for c in user if c.isdigit()))
 
 
 async def create_outbound(
@@ -628,6 +632,7 @@ class Sent:
 async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
     """PENDING → SENT with the provider's id; then apply statuses that arrived early."""
     current = {s.message.id: s for s in await messages_by_id(sql, [i.message_id for i in items])}
+    await _adopt_echoes(sql, [(current[i.message_id], i) for i in items if i.message_id in current])
     at = now()
     updates = []
     status_rows = []
@@ -677,6 +682,31 @@ async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
         )
     out = await append_events(sql, events)
     return out + await apply_pending_statuses(sql, targets)
+
+
+async def _adopt_echoes(sql: Sql, pairs: Sequence[tuple[StoredMessage, Sent]]) -> None:
+    """A QR engine may report our own send (a `fromMe` echo) before its HTTP answer
+    reaches us, and ingest then stored the echo under the provider id. The send's
+    own row wins: the echo row goes, and statuses already applied to it are applied
+    again to ours."""
+    keys = [(s.message.channel_id, sent.provider_message_id) for s, sent in pairs]
+    ours = {s.message.id for s, _ in pairs}
+    found = await messages_by_provider_id(sql, keys)
+    echoes = [
+        e for e in found if e.message.id not in ours and e.message.direction == M.DIRECTION_OUTBOUND
+    ]
+    for echo in echoes:
+        await sql.run("DELETE FROM message WHERE id = ?", [echo.message.id])
+        await sql.run(
+            "UPDATE status_event SET applied = ? WHERE channel_id = ? AND provider_message_id = ?"
+            " AND status <> ?",
+            [
+                False,
+                echo.message.channel_id,
+                echo.message.provider_message_id,
+                M.MESSAGE_STATUS_SENT,
+            ],
+        )
 
 
 async def mark_failed(

@@ -96,7 +96,7 @@ async def _migrations_applied() -> list[str]:
 async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
     await open_fresh(db_url)
     try:
-        assert await _migrations_applied() == ["0001_initial"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
         for model in (
             models.Tenant,
             models.ApiKey,
@@ -107,6 +107,7 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
             models.StatusEvent,
             models.WebhookInbox,
             models.EventLog,
+            models.Session,
         ):
             assert await model.all().count() == 0, model
         await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
@@ -117,7 +118,7 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
 
     await open_database(db_url)  # second open: nothing to apply, nothing lost
     try:
-        assert await _migrations_applied() == ["0001_initial"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
         assert await models.Message.filter(provider_message_id="wamid.keep").count() == 1
         assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
         await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
@@ -344,6 +345,28 @@ async def test_failed_before_message_is_terminal_on_arrival(db: str) -> None:
     await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", R))
     await repo.mark_sent(out.message.id, "wamid.dead")
     assert await current_status(out.message.id) == F
+
+
+async def test_mark_sent_adopts_an_echo_that_arrived_first(db: str) -> None:
+    """A QR engine's `fromMe` echo of our send can be ingested before the send returns."""
+    out = await outbound()
+    echo = inbound("wamid.echoed")
+    echo.direction = m.DIRECTION_OUTBOUND
+    assert len(await repo.store_inbound(TENANT, echo)) == 1
+    await repo.apply_status(TENANT, CHANNEL, status("wamid.echoed", D))
+    events = await repo.mark_sent(out.message.id, "wamid.echoed")
+    assert [e.message_status.status for e in events] == [S, D]
+    assert {e.message_status.message_id for e in events} == {out.message.id}
+    rows = await models.Message.filter(provider_message_id="wamid.echoed")
+    assert [(r.id, r.status) for r in rows] == [(out.message.id, D)]
+
+
+def test_outbound_contact_keys_like_inbound() -> None:
+    assert writes.outbound_contact("+1 555 123").wa_id == "1555123"
+    assert writes.outbound_contact("15551234567@c.us").wa_id == "15551234567"
+    assert writes.outbound_contact("4471@lid").user_id == "4471@lid"
+    assert writes.outbound_contact("1203630@g.us").user_id == "1203630@g.us"
+    assert writes.outbound_contact("user.abc").user_id == "user.abc"
 
 
 # -- outbound idempotency -----------------------------------------------------------------

@@ -7,15 +7,21 @@ whose type is new to us, becomes `unsupported` content and is never dropped.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from google.protobuf.message import Message as ProtoMessage
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from providers.base import PayloadError
+from providers.readers import as_bool as _bool
+from providers.readers import as_dict as _dict
+from providers.readers import as_dicts as _dicts
+from providers.readers import as_float as _float
+from providers.readers import as_str as _str
+from providers.readers import digits as _digits
+from providers.readers import int32 as _int32
+from providers.readers import provider_errors as _errors
+from providers.readers import timestamp as _timestamp
 from wagate.v1 import event_pb2, message_pb2
 
 PROVIDER = "meta_cloud"
@@ -33,90 +39,6 @@ _STATUSES: dict[str, message_pb2.MessageStatus] = {
     "played": message_pb2.MESSAGE_STATUS_PLAYED,
     "failed": message_pb2.MESSAGE_STATUS_FAILED,
 }
-
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-# google.protobuf.Timestamp range: 0001-01-01 .. 9999-12-31.
-_TS_MIN, _TS_MAX = -62_135_596_800, 253_402_300_799
-_NON_DIGITS = re.compile(r"\D")
-
-
-# -- defensive readers -----------------------------------------------------------
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    """The dict items of a list; anything else reads as empty."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def _digits(value: Any) -> str:
-    """A phone-number id with `+`, spaces and dashes stripped (protocols §1.3)."""
-    return _NON_DIGITS.sub("", _str(value))
-
-
-def _bool(value: Any) -> bool:
-    return value is True
-
-
-def _int32(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0
-    return number if _INT32_MIN <= number <= _INT32_MAX else 0
-
-
-def _float(value: Any) -> float | None:
-    """A finite number (Meta may send numbers as strings); None otherwise."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _timestamp(value: Any) -> Timestamp | None:
-    """Unix seconds (Meta sends a string) -> Timestamp; None when missing or bad."""
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not _TS_MIN <= seconds <= _TS_MAX:
-        return None
-    ts = Timestamp()
-    ts.FromSeconds(seconds)
-    return ts
-
-
-def _errors(value: Any) -> list[message_pb2.ProviderError]:
-    return [
-        message_pb2.ProviderError(
-            code=_int32(err.get("code")),
-            title=_str(err.get("title")),
-            message=_str(err.get("message")),
-            details=_str(_dict(err.get("error_data")).get("details")),
-            href=_str(err.get("href")),
-        )
-        for err in _dicts(value)
-    ]
-
 
 # -- envelope --------------------------------------------------------------------
 
@@ -157,12 +79,17 @@ def _check_envelope(payload: Any) -> None:
 
 
 def parse_payload(
-    payload: Any, *, channel_id: str, phone_number_id: str | None = None
+    payload: Any,
+    *,
+    channel_id: str,
+    phone_number_id: str | None = None,
+    provider: str = PROVIDER,
 ) -> list[event_pb2.Event]:
     """Normalize one decoded webhook body into events, in payload order.
 
     Only `messages` changes count (other fields are ignored); with
-    `phone_number_id`, only changes addressed to that number.
+    `phone_number_id`, only changes addressed to that number. `provider` is the
+    slug stamped on messages (Meta-compatible providers reuse this parser).
     """
     _check_envelope(payload)
     events: list[event_pb2.Event] = []
@@ -174,9 +101,9 @@ def parse_payload(
             continue
         contacts = _dicts(value.get("contacts"))
         for raw in _dicts(value.get("messages")):
-            events.append(_message_event(raw, contacts, channel_id))
+            events.append(message_event(raw, contact(raw, contacts), channel_id, provider))
         for raw in _dicts(value.get("statuses")):
-            event = _status_event(raw, channel_id)
+            event = status_event(raw, channel_id)
             if event is not None:
                 events.append(event)
     return events
@@ -185,15 +112,19 @@ def parse_payload(
 # -- inbound messages ------------------------------------------------------------
 
 
-def _message_event(
-    raw: dict[str, Any], contacts: list[dict[str, Any]], channel_id: str
+def message_event(
+    raw: dict[str, Any],
+    sender: message_pb2.Contact,
+    channel_id: str,
+    provider: str = PROVIDER,
 ) -> event_pb2.Event:
+    """A `message_new` event for one Meta-shaped inbound message object."""
     ts = _timestamp(raw.get("timestamp"))
     message = message_pb2.Message(
         channel_id=channel_id,
-        provider=PROVIDER,
+        provider=provider,
         provider_message_id=_str(raw.get("id")),
-        contact=_contact(raw, contacts),
+        contact=sender,
         direction=message_pb2.DIRECTION_INBOUND,
         status=message_pb2.MESSAGE_STATUS_RECEIVED,
         timestamp=ts,
@@ -206,7 +137,7 @@ def _message_event(
     return event_pb2.Event(channel_id=channel_id, occurred_at=ts, message_new=message)
 
 
-def _contact(raw: dict[str, Any], contacts: list[dict[str, Any]]) -> message_pb2.Contact:
+def contact(raw: dict[str, Any], contacts: list[dict[str, Any]]) -> message_pb2.Contact:
     """The sender, from the matching `contacts[]` item (by wa_id or BSUID) and `from`."""
     wa_id = _digits(raw.get("from"))
     user_id = _str(raw.get("from_user_id"))
@@ -484,7 +415,7 @@ _PARSERS: dict[str, ContentParser] = {
 # -- statuses --------------------------------------------------------------------
 
 
-def _status_event(raw: dict[str, Any], channel_id: str) -> event_pb2.Event | None:
+def status_event(raw: dict[str, Any], channel_id: str) -> event_pb2.Event | None:
     """A status update; None for a status string we do not know."""
     status = _STATUSES.get(_str(raw.get("status")))
     if status is None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from providers.base import Capabilities, OutboundMessage, Provider, SendResult, WebhookRequest
 from providers.meta_cloud import parse, send
 from providers.signing import verify_hmac
 from wagate.v1 import event_pb2
+
+if TYPE_CHECKING:
+    from providers.testing import ContractKit
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v23.0"
 
@@ -27,6 +30,7 @@ class MetaCloudProvider(Provider):
     required_settings = frozenset({"phone_number_id", "app_secret", "verify_token", "access_token"})
     optional_settings = frozenset({"api_base_url"})
     secret_settings = frozenset({"app_secret", "verify_token", "access_token"})
+    default_api_base: ClassVar[str] = DEFAULT_API_BASE
 
     @property
     def phone_number_id(self) -> str:
@@ -34,7 +38,7 @@ class MetaCloudProvider(Provider):
 
     @property
     def messages_url(self) -> str:
-        base = str(self.settings.get("api_base_url") or DEFAULT_API_BASE).rstrip("/")
+        base = str(self.settings.get("api_base_url") or self.default_api_base).rstrip("/")
         return f"{base}/{self.phone_number_id}/messages"
 
     def route_key(self) -> str:
@@ -81,3 +85,9 @@ class MetaCloudProvider(Provider):
 
     async def send_typing(self, provider_message_id: str, to: str) -> None:
         await self._post(send.build_typing_body(provider_message_id))
+
+    @classmethod
+    def contract_kit(cls) -> ContractKit:
+        from providers.meta_cloud.testing import MetaCloudKit
+
+        return MetaCloudKit()

@@ -29,6 +29,7 @@ class EventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_KIND_MESSAGE_STATUS: _ClassVar[EventKind]
     EVENT_KIND_SESSION_UPDATED: _ClassVar[EventKind]
     EVENT_KIND_TYPING: _ClassVar[EventKind]
+    EVENT_KIND_PROVIDER_EVENT: _ClassVar[EventKind]
 SESSION_STATUS_UNSPECIFIED: SessionStatus
 SESSION_STATUS_QR_GENERATED: SessionStatus
 SESSION_STATUS_CONNECTING: SessionStatus
@@ -42,6 +43,7 @@ EVENT_KIND_MESSAGE_NEW: EventKind
 EVENT_KIND_MESSAGE_STATUS: EventKind
 EVENT_KIND_SESSION_UPDATED: EventKind
 EVENT_KIND_TYPING: EventKind
+EVENT_KIND_PROVIDER_EVENT: EventKind
 
 class SessionState(_message.Message):
     __slots__ = ("session_id", "status", "message", "qr", "qr_image", "is_connected", "needs_qr", "is_loading", "has_error", "created_at", "updated_at", "channel_id", "loading_percent")
@@ -81,8 +83,20 @@ class Typing(_message.Message):
     active: bool
     def __init__(self, conversation_id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
+class ProviderEvent(_message.Message):
+    __slots__ = ("name", "provider_conversation_id", "contact", "data_json")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_FIELD_NUMBER: _ClassVar[int]
+    DATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    provider_conversation_id: str
+    contact: _message_pb2.Contact
+    data_json: str
+    def __init__(self, name: _Optional[str] = ..., provider_conversation_id: _Optional[str] = ..., contact: _Optional[_Union[_message_pb2.Contact, _Mapping]] = ..., data_json: _Optional[str] = ...) -> None: ...
+
 class Event(_message.Message):
-    __slots__ = ("id", "tenant_id", "channel_id", "occurred_at", "message_new", "message_status", "session_updated", "typing")
+    __slots__ = ("id", "tenant_id", "channel_id", "occurred_at", "message_new", "message_status", "session_updated", "typing", "provider_event")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +105,7 @@ class Event(_message.Message):
     MESSAGE_STATUS_FIELD_NUMBER: _ClassVar[int]
     SESSION_UPDATED_FIELD_NUMBER: _ClassVar[int]
     TYPING_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_EVENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     tenant_id: str
     channel_id: str
@@ -99,7 +114,8 @@ class Event(_message.Message):
     message_status: _message_pb2.StatusUpdate
     session_updated: SessionState
     typing: Typing
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_new: _Optional[_Union[_message_pb2.Message, _Mapping]] = ..., message_status: _Optional[_Union[_message_pb2.StatusUpdate, _Mapping]] = ..., session_updated: _Optional[_Union[SessionState, _Mapping]] = ..., typing: _Optional[_Union[Typing, _Mapping]] = ...) -> None: ...
+    provider_event: ProviderEvent
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_new: _Optional[_Union[_message_pb2.Message, _Mapping]] = ..., message_status: _Optional[_Union[_message_pb2.StatusUpdate, _Mapping]] = ..., session_updated: _Optional[_Union[SessionState, _Mapping]] = ..., typing: _Optional[_Union[Typing, _Mapping]] = ..., provider_event: _Optional[_Union[ProviderEvent, _Mapping]] = ...) -> None: ...
 
 class EventBatch(_message.Message):
     __slots__ = ("events",)

@@ -440,8 +440,26 @@ class UnsupportedContent(_message.Message):
     type: str
     def __init__(self, type: _Optional[str] = ...) -> None: ...
 
+class FallbackOption(_message.Message):
+    __slots__ = ("id", "title", "description")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    title: str
+    description: str
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class FallbackMenu(_message.Message):
+    __slots__ = ("is_list", "options")
+    IS_LIST_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    is_list: bool
+    options: _containers.RepeatedCompositeFieldContainer[FallbackOption]
+    def __init__(self, is_list: _Optional[bool] = ..., options: _Optional[_Iterable[_Union[FallbackOption, _Mapping]]] = ...) -> None: ...
+
 class Message(_message.Message):
-    __slots__ = ("id", "tenant_id", "channel_id", "provider", "provider_message_id", "conversation_id", "contact", "direction", "status", "timestamp", "context", "errors", "group_id", "author", "idempotency_key", "created_at", "updated_at", "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "template", "reaction", "button_reply", "list_reply", "flow_reply", "template_button_reply", "order", "system", "unsupported")
+    __slots__ = ("id", "tenant_id", "channel_id", "provider", "provider_message_id", "conversation_id", "contact", "direction", "status", "timestamp", "context", "errors", "group_id", "author", "idempotency_key", "created_at", "updated_at", "fallback_menu", "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "template", "reaction", "button_reply", "list_reply", "flow_reply", "template_button_reply", "order", "system", "unsupported")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -459,6 +477,7 @@ class Message(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    FALLBACK_MENU_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     AUDIO_FIELD_NUMBER: _ClassVar[int]
@@ -494,6 +513,7 @@ class Message(_message.Message):
     idempotency_key: str
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
+    fallback_menu: FallbackMenu
     text: TextContent
     image: MediaContent
     audio: MediaContent
@@ -512,7 +532,7 @@ class Message(_message.Message):
     order: OrderContent
     system: SystemContent
     unsupported: UnsupportedContent
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., contact: _Optional[_Union[Contact, _Mapping]] = ..., direction: _Optional[_Union[Direction, str]] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ProviderError, _Mapping]]] = ..., group_id: _Optional[str] = ..., author: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[_Union[TextContent, _Mapping]] = ..., image: _Optional[_Union[MediaContent, _Mapping]] = ..., audio: _Optional[_Union[MediaContent, _Mapping]] = ..., video: _Optional[_Union[MediaContent, _Mapping]] = ..., document: _Optional[_Union[MediaContent, _Mapping]] = ..., sticker: _Optional[_Union[MediaContent, _Mapping]] = ..., location: _Optional[_Union[LocationContent, _Mapping]] = ..., contacts: _Optional[_Union[ContactsContent, _Mapping]] = ..., interactive: _Optional[_Union[InteractiveContent, _Mapping]] = ..., template: _Optional[_Union[TemplateContent, _Mapping]] = ..., reaction: _Optional[_Union[ReactionContent, _Mapping]] = ..., button_reply: _Optional[_Union[ButtonReplyContent, _Mapping]] = ..., list_reply: _Optional[_Union[ListReplyContent, _Mapping]] = ..., flow_reply: _Optional[_Union[FlowReplyContent, _Mapping]] = ..., template_button_reply: _Optional[_Union[TemplateButtonReplyContent, _Mapping]] = ..., order: _Optional[_Union[OrderContent, _Mapping]] = ..., system: _Optional[_Union[SystemContent, _Mapping]] = ..., unsupported: _Optional[_Union[UnsupportedContent, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., contact: _Optional[_Union[Contact, _Mapping]] = ..., direction: _Optional[_Union[Direction, str]] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ProviderError, _Mapping]]] = ..., group_id: _Optional[str] = ..., author: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fallback_menu: _Optional[_Union[FallbackMenu, _Mapping]] = ..., text: _Optional[_Union[TextContent, _Mapping]] = ..., image: _Optional[_Union[MediaContent, _Mapping]] = ..., audio: _Optional[_Union[MediaContent, _Mapping]] = ..., video: _Optional[_Union[MediaContent, _Mapping]] = ..., document: _Optional[_Union[MediaContent, _Mapping]] = ..., sticker: _Optional[_Union[MediaContent, _Mapping]] = ..., location: _Optional[_Union[LocationContent, _Mapping]] = ..., contacts: _Optional[_Union[ContactsContent, _Mapping]] = ..., interactive: _Optional[_Union[InteractiveContent, _Mapping]] = ..., template: _Optional[_Union[TemplateContent, _Mapping]] = ..., reaction: _Optional[_Union[ReactionContent, _Mapping]] = ..., button_reply: _Optional[_Union[ButtonReplyContent, _Mapping]] = ..., list_reply: _Optional[_Union[ListReplyContent, _Mapping]] = ..., flow_reply: _Optional[_Union[FlowReplyContent, _Mapping]] = ..., template_button_reply: _Optional[_Union[TemplateButtonReplyContent, _Mapping]] = ..., order: _Optional[_Union[OrderContent, _Mapping]] = ..., system: _Optional[_Union[SystemContent, _Mapping]] = ..., unsupported: _Optional[_Union[UnsupportedContent, _Mapping]] = ...) -> None: ...
 
 class Pricing(_message.Message):
     __slots__ = ("billable", "pricing_model", "type", "category")

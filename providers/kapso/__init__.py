@@ -1,0 +1,2 @@
+"""Kapso provider: Kapso event webhooks and Meta-forwarded payloads in, Kapso's
+Meta-compatible proxy out."""

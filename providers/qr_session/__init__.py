@@ -1,0 +1,1 @@
+"""QR-session provider: whatsapp-web.js bridge and WAHA engines."""

@@ -1,0 +1,1 @@
+"""Acme Messaging: a fictional provider that exists to prove the plugin interface."""
