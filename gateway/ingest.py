@@ -102,10 +102,13 @@ def waves(items: Sequence[Item]) -> list[dict[str, list[Item]]]:
 
 
 class Ingest:
-    def __init__(self, tenants: Tenants, bus: Bus, batch: int = 200) -> None:
+    def __init__(
+        self, tenants: Tenants, bus: Bus, batch: int = 200, max_defer: float = 0.25
+    ) -> None:
         self.tenants = tenants
         self.bus = bus
         self.batch = batch
+        self.max_defer = max_defer
         self.writer = InboxWriter(on_commit=self._wake)
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -142,6 +145,7 @@ class Ingest:
             self._wakeup.clear()
             try:
                 while rows := await inbox.pending_rows(self._cursor, limit=self.batch):
+                    await self._yield_to_acks()
                     await self._process(rows)
                     self._cursor = rows[-1].id
             except Exception:
@@ -151,6 +155,18 @@ class Ingest:
                 continue
             if not self._wakeup.is_set():
                 self._idle.set()
+
+    async def _yield_to_acks(self) -> None:
+        """Acks first: while webhooks wait for their commit, processing waits too.
+
+        In a burst this lets the gateway acknowledge at nearly its ack-only rate while
+        the durable inbox absorbs the backlog; processing catches up as soon as the
+        burst eases, and never waits longer than `max_defer` per batch.
+        """
+        try:
+            await asyncio.wait_for(self.writer.idle.wait(), self.max_defer)
+        except TimeoutError:
+            pass
 
     def _items(self, row: PendingRow) -> list[Item]:
         rt = self.tenants.channel(row.channel_id)

@@ -139,7 +139,13 @@ class Outbox:
     async def _failed(self, stored: writes.StoredMessage, exc: SendError) -> None:
         msg = stored.message
         attempt = stored.attempts + 1
-        extra = {"message_id": msg.id, "code": exc.code, "kind": str(exc.kind), "attempt": attempt}
+        extra = {
+            "message_id": msg.id,
+            "code": exc.code,
+            "kind": str(exc.kind),
+            "attempt": attempt,
+            "error": str(exc)[:200],
+        }
         if exc.retryable and attempt < self.max_attempts:
             delay = exc.retry_after or self.base_delay * 2 ** (attempt - 1)
             delay *= random.uniform(1.0, 1.2)  # jitter: retries from many sends spread out

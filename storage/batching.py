@@ -24,18 +24,14 @@ class GroupCommit(Generic[T, R]):
         name: str,
         apply: Callable[[list[T]], Awaitable[list[R]]],
         max_batch: int = 256,
-        pipeline: int = 1,
     ) -> None:
-        """`pipeline` > 1 lets the next batch start before the last one has committed
-        (the writer still commits them in order); callers then wait about one commit,
-        not one and a half."""
         self.name = name
-        self._slots = asyncio.Semaphore(pipeline)
-        self._inflight: set[asyncio.Task[None]] = set()
         self._apply = apply
         self._max_batch = max_batch
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._wakeup = asyncio.Event()
+        self.idle = asyncio.Event()  # nothing queued, nothing committing
+        self.idle.set()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -45,7 +41,7 @@ class GroupCommit(Generic[T, R]):
         """Finish what is queued, then stop."""
         if self._task is None:
             return
-        while self._queue or self._inflight:
+        while self._queue:
             self._wakeup.set()
             await asyncio.sleep(0.001)
         self._task.cancel()
@@ -55,6 +51,7 @@ class GroupCommit(Generic[T, R]):
     async def submit(self, item: T) -> R:
         fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, fut))
+        self.idle.clear()
         self._wakeup.set()
         return await fut
 
@@ -65,6 +62,7 @@ class GroupCommit(Generic[T, R]):
             fut: asyncio.Future[R] = loop.create_future()
             self._queue.append((item, fut))
             futures.append(fut)
+        self.idle.clear()
         self._wakeup.set()
         return list(await asyncio.gather(*futures))
 
@@ -73,18 +71,10 @@ class GroupCommit(Generic[T, R]):
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
-                await self._slots.acquire()
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
-                task = asyncio.create_task(self._commit_in_slot(batch))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-
-    async def _commit_in_slot(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
-        try:
-            await self._commit(batch)
-        finally:
-            self._slots.release()
+                await self._commit(batch)
+            self.idle.set()
 
     async def _commit(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

@@ -8,6 +8,7 @@ once, whichever replica receives it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class InboxWriter:
     def __init__(self, on_commit: Callable[[], None], max_batch: int = 512) -> None:
         self._on_commit = on_commit
         self._commits: GroupCommit[InboxRecord, None] = GroupCommit(
-            "inbox-writer", self._insert, max_batch, pipeline=4
+            "inbox-writer", self._insert, max_batch
         )
 
     def start(self) -> None:
@@ -64,8 +65,16 @@ class InboxWriter:
         """Flush what is queued, then stop."""
         await self._commits.stop()
 
+    @property
+    def idle(self) -> asyncio.Event:
+        """Set while no webhook is waiting for its commit."""
+        return self._commits.idle
+
     async def write(self, records: list[InboxRecord]) -> None:
-        await self._commits.submit_many(records)
+        if len(records) == 1:  # the common case, without gather's overhead
+            await self._commits.submit(records[0])
+        else:
+            await self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
         now = datetime.now(UTC)

@@ -18,9 +18,11 @@ millisecond for a batch), which costs less than the thread handoffs did; see
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -86,33 +88,46 @@ class SqliteWriter(Writer):
         self._path = path
         self._pragmas = pragmas
         self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None)
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             for key, value in self._pragmas.items():
                 conn.execute(f"PRAGMA {key}={value}")
             self._conn = conn
         return self._conn
 
-    def _transaction(self, fn: WriteFn[R], args: tuple[Any, ...]) -> R:
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
+    def _commit(self, conn: sqlite3.Connection) -> None:
         try:
-            result: R = _drive(fn(_SyncSql(conn), *args))  # type: ignore[arg-type]
+            conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
-        return result
 
     async def run(self, fn: WriteFn[R], *args: Any) -> R:
-        return self._transaction(fn, args)
+        async with self._lock:
+            conn = self._connect()
+            changes = conn.total_changes
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result: R = _drive(fn(_SyncSql(conn), *args))  # type: ignore[arg-type]
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            if conn.total_changes == changes:  # nothing written: nothing to sync
+                conn.execute("COMMIT")
+            else:  # the fsync releases the GIL: let the loop run meanwhile
+                await asyncio.get_running_loop().run_in_executor(self._pool, self._commit, conn)
+            return result
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        async with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        self._pool.shutdown(wait=True)
 
 
 _current: Writer = TortoiseWriter()
