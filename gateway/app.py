@@ -20,6 +20,7 @@ from gateway.rest import api, error_response, health
 from gateway.runtime import Runtime
 from gateway.tenants import Tenants
 from gateway.webhooks import bp as webhooks
+from realtime import server as realtime
 from storage import repo
 from storage.db import close_database, open_database
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(webhooks)
     app.blueprint(api)
     app.blueprint(health)
+    realtime.mount(app)
 
     @app.exception(ApiError)
     async def on_api_error(request: Request, exc: ApiError) -> HTTPResponse:
@@ -70,6 +72,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         bus = InProcessBus()
         rt = Runtime(current, tenants, bus, Ingest(tenants, bus), Outbox(tenants, bus), http)
         app.ctx.runtime = rt
+        rt.realtime = realtime.start(rt)
         await bus.start()
         rt.ingest.start()
         rt.outbox.start()
