@@ -102,6 +102,7 @@ class SocketServer:
         self._cut: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._track_engine_tasks()
+        self._release_polls_on_close()
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("join:conversation", self._join)
@@ -119,6 +120,24 @@ class SocketServer:
             return task
 
         self.sio.eio.start_background_task = tracked
+
+    def _release_polls_on_close(self) -> None:
+        """Answer a pending long-poll GET as soon as its Engine.IO session closes.
+
+        python-engineio leaves it waiting for up to ping interval + timeout (45 s),
+        which holds a connection open and keeps a closing client waiting.
+        """
+        handler = self.sio.eio.handlers["disconnect"]
+
+        async def on_disconnect(eio_sid: str, reason: Any = None) -> None:
+            try:
+                await handler(eio_sid, reason)
+            finally:
+                sock = self.sio.eio.sockets.get(eio_sid)
+                if sock is not None and not sock.upgraded:
+                    sock.queue.put_nowait(None)  # poll() returns no packets
+
+        self.sio.eio.on("disconnect", on_disconnect)
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep(), name="socketio-sweeper")

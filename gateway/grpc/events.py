@@ -50,6 +50,8 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
         )
         hub.add(sub)
         try:
+            # Subscribed: from here on nothing is missed. Initial metadata tells the client.
+            await context.send_initial_metadata(())
             if after is not None:
                 async for event in replay(sub, after):
                     yield event
