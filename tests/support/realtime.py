@@ -73,13 +73,14 @@ class Client:
         self.events: list[tuple[str, Any]] = []
         self.refusal: Any = None
 
-        @self.sio.on("*")
-        async def on_any(event: str, data: Any = None) -> None:
-            self.events.append((event, data))
+        self.sio.on("*", self._on_any)
+        self.sio.on("connect_error", self._on_refused)
 
-        @self.sio.on("connect_error")
-        async def on_refused(data: Any = None) -> None:
-            self.refusal = data
+    async def _on_any(self, event: str, data: Any = None) -> None:
+        self.events.append((event, data))
+
+    async def _on_refused(self, data: Any = None) -> None:
+        self.refusal = data
 
     async def connect(
         self, gw: Gateway, token: str, transport: str, after: str | None = None
