@@ -25,7 +25,7 @@ def test_tokens_sign_scope_and_expire() -> None:
     minted = signer.mint("acme", ["cv_1", "cv_2", "cv_1"], ttl=60, now=1000)
     assert minted.expires_at == 1060 and minted.conversations == ("cv_1", "cv_2")
     grant = signer.verify(minted.token, now=1059)
-    assert grant.tenant_id == "acme" and grant.conversations == {"cv_1", "cv_2"}
+    assert grant.tenant_id == "acme" and grant.conversations == frozenset({"cv_1", "cv_2"})
     assert grant.allows("cv_1") and not grant.allows("cv_3")
     assert TokenSigner("s3cret").verify(signer.mint("acme").token).conversations is None
     with pytest.raises(Unauthenticated, match="expired"):
