@@ -15,7 +15,7 @@ from providers.testing import FakeGraphAPI
 from tests.conftest import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
-from tests.support.realtime import GLOBEX, Client, api, post, text_webhook
+from tests.support.realtime import GLOBEX, Client, api, post, send_text, text_webhook
 from wagate.v1 import event_pb2
 from wagate.v1 import event_service_pb2 as pb
 from wagate.v1 import event_service_pb2_grpc as pb_grpc
@@ -119,15 +119,7 @@ async def test_filters_by_channel_conversation_and_kind(
     globex = await open_stream(GLOBEX_KEY).open()
 
     await post(http, gateway, text_webhook([("wamid.f-2", "a", ALEX), ("wamid.f-3", "b", BEA)]))
-    status, sent = await api(
-        http,
-        gateway,
-        "POST",
-        "/messages",
-        ACME_KEY,
-        {"channelId": "acme-meta", "to": BEA, "text": {"body": "answer"}},
-    )
-    assert status == 200, sent
+    sent = await send_text(http, gateway, BEA, "answer")
     await every.wait(4)
     await asyncio.sleep(0.3)
 
@@ -137,7 +129,7 @@ async def test_filters_by_channel_conversation_and_kind(
     assert alex_only.wamids() == ["wamid.f-2"] and len(alex_only.events) == 1
     [st] = statuses.events
     assert st.message_status.status == 2  # MESSAGE_STATUS_SENT
-    assert st.message_status.message_id == sent["message"]["id"]
+    assert st.message_status.message_id == sent["id"]
     assert [e.WhichOneof("payload") for e in new_or_status.events] == [
         "message_new",
         "message_new",

@@ -21,7 +21,15 @@ from storage.db import close_database, open_database
 from tests.conftest import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
-from tests.support.realtime import GLOBEX, Client, api, post, status_webhook, text_webhook
+from tests.support.realtime import (
+    GLOBEX,
+    Client,
+    api,
+    post,
+    send_text,
+    status_webhook,
+    text_webhook,
+)
 from wagate.v1 import event_pb2
 from wagate.v1 import messaging_service_pb2 as mpb
 from wagate.v1 import messaging_service_pb2_grpc as mpb_grpc
@@ -140,16 +148,8 @@ async def test_message_new_and_status_payloads(
     assert message["id"].startswith("msg")
 
     # An outbound send: message:new (PENDING), then message:status SENT.
-    status, sent = await api(
-        http,
-        gateway,
-        "POST",
-        "/messages",
-        ACME_KEY,
-        {"channelId": "acme-meta", "to": ALEX, "text": {"body": "On its way"}},
-    )
-    assert status == 200, sent
-    wamid = sent["message"]["providerMessageId"]
+    sent = await send_text(http, gateway, ALEX, "On its way")
+    wamid = sent["providerMessageId"]
     await client.wait("message:status")
     # Then Meta's delivered and failed webhooks.
     await post(http, gateway, status_webhook(wamid, "delivered", ALEX))
@@ -161,7 +161,7 @@ async def test_message_new_and_status_payloads(
         "MESSAGE_STATUS_FAILED",
     ]
     for s in statuses:
-        assert s["messageId"] == sent["message"]["id"]
+        assert s["messageId"] == sent["id"]
         assert s["providerMessageId"] == wamid
         assert s["conversationId"] == conversation
     assert "error" not in statuses[1]
@@ -194,15 +194,7 @@ async def test_typing_from_send_typing(
     assert start["conversationId"] == conversation
     assert client.of("typing:stop") == []
     # Answering ends the indicator (as on WhatsApp), without waiting for its 25 s.
-    status, _ = await api(
-        http,
-        gateway,
-        "POST",
-        "/messages",
-        ACME_KEY,
-        {"channelId": "acme-meta", "to": ALEX, "text": {"body": "Yes!"}},
-    )
-    assert status == 200
+    await send_text(http, gateway, ALEX, "Yes!")
     [stop] = await client.wait("typing:stop")
     assert stop["conversationId"] == conversation
     assert int(stop["event_id"]) > int(start["event_id"])

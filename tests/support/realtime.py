@@ -9,7 +9,14 @@ from typing import Any
 import aiohttp
 import socketio
 
-from tests.conftest import ACME_PHONE_ID, ACME_SECRET, GLOBEX_PHONE_ID, GLOBEX_SECRET, meta_sign
+from tests.conftest import (
+    ACME_KEY,
+    ACME_PHONE_ID,
+    ACME_SECRET,
+    GLOBEX_PHONE_ID,
+    GLOBEX_SECRET,
+    meta_sign,
+)
 from tests.samples import sample_bytes
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
@@ -63,6 +70,17 @@ async def api(
     headers = {"Authorization": f"Bearer {key}"}
     async with http.request(method, gw.url + "/api/v1" + path, headers=headers, json=body) as r:
         return r.status, await r.json()
+
+
+async def send_text(
+    http: aiohttp.ClientSession, gw: Gateway, to: str, body: str, key: str = ACME_KEY
+) -> dict[str, Any]:
+    """Send through REST on acme's channel; the stored message (PENDING → SENT)."""
+    request = {"channelId": "acme-meta", "to": to, "text": {"body": body}}
+    status, sent = await api(http, gw, "POST", "/messages", key, request)
+    assert status == 200, sent
+    message: dict[str, Any] = sent["message"]
+    return message
 
 
 class Client:
