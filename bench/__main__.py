@@ -7,6 +7,8 @@
 2. Send: gRPC `SendMessage` with 64 calls in flight; the gateway sends to a
    FakeGraphAPI in its own process.
 3. Memory: the gateway's RSS when idle and its peak under load (VmRSS every 100 ms).
+4. Realtime (bench/realtime.py): webhook → Socket.IO latency at 200 webhooks/s, fan-out of
+   one event to 500 clients, gateway memory per connected client.
 
 All servers bind to 127.0.0.1, every run is time-bounded and every child process is
 stopped on exit.
@@ -28,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench import realtime as realtime_mod
 from bench import send as send_mod
 from bench.ingest import KINDS, THREADS, IngestLoad, WrkResult, bodies_needed, ensure_wrk
 from bench.report import log_problems, machine_facts, mib, ms, num, save_json, table
@@ -265,6 +268,25 @@ def bench_send(group: ProcessGroup, opts: Options, graph: Server, report: SendRe
         _finish_gateway(gateway, run, group)
 
 
+def bench_realtime(
+    group: ProcessGroup, opts: Options, graph: Server, result: realtime_mod.RealtimeResult
+) -> bool:
+    print("realtime: gateway + Socket.IO clients ...", flush=True)
+    try:
+        gateway = start_gateway(group, "gateway-realtime", f"{graph.url}/v23.0")
+    except BenchError as exc:
+        result.error = str(exc)
+        return False
+    try:
+        realtime_mod.run_realtime(gateway, opts.quick, result)
+    except Exception as exc:  # a benchmark reports its failure, it does not hide the others
+        result.error = f"{type(exc).__name__}: {exc}"
+        print(f"realtime benchmark failed: {result.error}", file=sys.stderr, flush=True)
+    finally:
+        _finish_gateway(gateway, GatewayRun("gateway-realtime"), group)
+    return not result.error
+
+
 # -- output -----------------------------------------------------------------------------------
 
 
@@ -396,7 +418,11 @@ def _verdict(ok: bool | None) -> str:
 
 
 def print_summary(
-    facts: dict[str, str], ingest: IngestReport | None, send: SendReport | None, opts: Options
+    facts: dict[str, str],
+    ingest: IngestReport | None,
+    send: SendReport | None,
+    opts: Options,
+    realtime: realtime_mod.RealtimeResult | None = None,
 ) -> None:
     rows: list[list[str]] = []
     if ingest is not None:
@@ -471,6 +497,8 @@ def print_summary(
             )
         else:
             rows.append(["gRPC SendMessage", "did not run: " + send.error[:80], "", "FAIL"])
+    if realtime is not None:
+        rows += realtime_mod.summary_rows(realtime)
     gateways = [g for g in ((ingest and ingest.gateway), (send and send.gateway)) if g]
     if gateways:
         idle = min(g.idle_rss_kib for g in gateways)
@@ -493,7 +521,7 @@ def print_summary(
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="~3 s runs (smoke test)")
-    parser.add_argument("--only", choices=["ingest", "send"], help="run one benchmark")
+    parser.add_argument("--only", choices=["ingest", "send", "realtime"], help="run one benchmark")
     parser.add_argument("--duration", type=float, help="seconds per measured run (default 10)")
     parser.add_argument("--clients", type=int, default=1, help="SendMessage client processes")
     parser.add_argument("--concurrency", type=int, default=64, help="SendMessage calls in flight")
@@ -516,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     wrk: str | None = None
     ingest = IngestReport() if opts.only in (None, "ingest") else None
     send = SendReport() if opts.only in (None, "send") else None
+    realtime = realtime_mod.RealtimeResult() if opts.only in (None, "realtime") else None
     failed = False
     with ProcessGroup() as group:
         try:
@@ -538,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
                 send.error = str(exc)
                 failed = True
                 print(f"send benchmark failed: {exc}", file=sys.stderr, flush=True)
+        if realtime is not None:
+            failed = not bench_realtime(group, opts, graph, realtime) or failed
         graph.stop()
     facts = machine_facts(wrk or shutil.which("wrk"))
     print("\n## Machine\n")
@@ -546,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
         print_ingest(ingest, opts)
     if send is not None:
         print_send(send, opts)
-    print_summary(facts, ingest, send, opts)
+    if realtime is not None:
+        realtime_mod.print_realtime(realtime)
+    print_summary(facts, ingest, send, opts, realtime)
     save_json(
         RESULTS,
         {
@@ -554,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": facts,
             "ingest": asdict(ingest) if ingest else None,
             "send": asdict(send) if send else None,
+            "realtime": asdict(realtime) if realtime else None,
         },
     )
     print(f"\n(raw numbers: {RESULTS.relative_to(REPO)})")

@@ -21,6 +21,7 @@ from gateway.runtime import Runtime
 from gateway.sessions import bp as sessions
 from gateway.tenants import Tenants
 from gateway.webhooks import bp as webhooks
+from realtime import server as realtime
 from storage import repo
 from storage.db import close_database, open_database
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(api)
     app.blueprint(sessions)
     app.blueprint(health)
+    realtime.mount(app)
 
     @app.exception(ApiError)
     async def on_api_error(request: Request, exc: ApiError) -> HTTPResponse:
@@ -72,6 +74,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         bus = InProcessBus()
         rt = Runtime(current, tenants, bus, Ingest(tenants, bus), Outbox(tenants, bus), http)
         app.ctx.runtime = rt
+        rt.realtime = realtime.start(rt)
         await bus.start()
         rt.ingest.start()
         rt.outbox.start()

@@ -30,6 +30,10 @@ _SERVER_KEYS = {
     "database_url": str,
     "redis_url": str,
     "log_level": str,
+    # Realtime (Socket.IO, event streams): the HMAC key of realtime tokens (replicas
+    # must share it; unset means a random key per process), and the per-client buffer.
+    "realtime_secret": str,
+    "realtime_buffer": int,
 }
 _TOP_KEYS = {*_SERVER_KEYS, "tenants"}
 _TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
@@ -64,6 +68,8 @@ class Settings:
     database_url: str = "sqlite://data/wagate.sqlite3"
     redis_url: str | None = None
     log_level: str = "info"
+    realtime_secret: str | None = field(default=None, repr=False)
+    realtime_buffer: int = 1000
     tenants: tuple[TenantConfig, ...] = ()
     demo: bool = False
     # Every secret value in the config, so the log formatter can mask it.
@@ -178,6 +184,10 @@ def build_settings(
     _check_unique(tenants)
     if "redis_url" in values:
         secrets.add(values["redis_url"])
+    if "realtime_secret" in values:
+        secrets.add(values["realtime_secret"])
+    if values.get("realtime_buffer", 1) < 1:
+        raise ConfigError("realtime_buffer: must be at least 1")
     if "database_url" in values and "@" in values["database_url"]:
         secrets.add(values["database_url"])
     return Settings(**values, tenants=tenants, demo=demo, secrets=frozenset(secrets))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from google.protobuf import json_format
@@ -14,12 +14,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
-from gateway.errors import ApiError, InvalidArgument, NotFound, Unauthenticated
+from gateway.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Unavailable
 from gateway.metrics import REGISTRY
 from gateway.runtime import Runtime
 from storage import repo
 from storage.db import ping
-from wagate.v1 import messaging_service_pb2
+from wagate.v1 import event_service_pb2, messaging_service_pb2
 
 log = logging.getLogger("wagate.rest")
 
@@ -27,6 +27,7 @@ api = Blueprint("api", url_prefix="/api/v1")
 health = Blueprint("health")
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
+P = TypeVar("P", bound=ProtoMessage)
 
 
 def to_json(msg: ProtoMessage) -> dict[str, Any]:
@@ -101,18 +102,39 @@ async def list_messages(
     return json({"items": items, "next_cursor": str(nxt) if nxt is not None else None})
 
 
-@api.post("/messages")
-@authenticated
-async def send_message(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+def parse_body(request: Request, message: P, default: bytes = b"") -> P:
+    """The JSON body in the proto3 JSON mapping; InvalidArgument if it isn't one."""
     try:
-        body = orjson.loads(request.body or b"")
-        req = json_format.ParseDict(body, messaging_service_pb2.SendMessageRequest())
+        body = orjson.loads(request.body or default)
+        json_format.ParseDict(body, message)
     except orjson.JSONDecodeError as exc:
         raise InvalidArgument(f"malformed JSON: {exc}") from None
     except json_format.ParseError as exc:
         raise InvalidArgument(str(exc)) from None
+    return message
+
+
+@api.post("/messages")
+@authenticated
+async def send_message(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+    req = parse_body(request, messaging_service_pb2.SendMessageRequest())
     msg = await rt.outbox.send(tenant_id, req)
     return json({"message": to_json(msg)})
+
+
+@api.post("/realtime-tokens")
+@authenticated
+async def create_realtime_token(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+    """Body (optional): `{"conversationIds": [...], "ttlSeconds": 900}`, as in the gRPC twin."""
+    req = parse_body(request, event_service_pb2.CreateRealtimeTokenRequest(), b"{}")
+    if rt.realtime is None:
+        raise Unavailable("realtime is not available")
+    minted = await rt.realtime.mint(tenant_id, list(req.conversation_ids), req.ttl_seconds)
+    answer = event_service_pb2.CreateRealtimeTokenResponse(
+        token=minted.token, conversation_ids=minted.conversations
+    )
+    answer.expires_at.FromSeconds(minted.expires_at)
+    return json(to_json(answer), status=201)
 
 
 @health.get("/healthz")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -11,6 +12,9 @@ from gateway.config import Settings
 from gateway.ingest import Ingest
 from gateway.outbox import Outbox
 from gateway.tenants import Tenants
+
+if TYPE_CHECKING:
+    from realtime.server import Realtime
 
 
 @dataclass
@@ -21,3 +25,5 @@ class Runtime:
     ingest: Ingest
     outbox: Outbox
     http: aiohttp.ClientSession
+    # Socket.IO, event-stream hub, realtime tokens, typing timers (set at start).
+    realtime: Realtime | None = None

@@ -9,9 +9,10 @@ from grpc import aio
 from gateway.errors import InvalidArgument, NotFound
 from gateway.grpc.auth import tenant
 from gateway.runtime import Runtime
+from realtime.typing import publish_typing
 from storage import repo
-from wagate.v1 import event_pb2, messaging_service_pb2_grpc
 from wagate.v1 import messaging_service_pb2 as pb
+from wagate.v1 import messaging_service_pb2_grpc
 
 Ctx = aio.ServicerContext[Any, Any]
 
@@ -77,9 +78,5 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
         channel_id = await self.rt.outbox.send_typing(
             tenant(), request.conversation_id, request.message_id
         )
-        event = event_pb2.Event(
-            channel_id=channel_id,
-            typing=event_pb2.Typing(conversation_id=request.conversation_id, active=True),
-        )
-        await self.rt.bus.publish(await repo.append_event(tenant(), event, request.conversation_id))
+        await publish_typing(self.rt, tenant(), channel_id, request.conversation_id, True)
         return pb.SendTypingResponse()

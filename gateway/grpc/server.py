@@ -7,10 +7,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gateway.grpc.auth import AuthInterceptor
+from gateway.grpc.events import EventServicer
 from gateway.grpc.messaging import MessagingServicer
 from gateway.grpc.sessions import SessionServicer
 from gateway.runtime import Runtime
 from wagate.v1 import (
+    event_service_pb2,
+    event_service_pb2_grpc,
     messaging_service_pb2,
     messaging_service_pb2_grpc,
     session_service_pb2,
@@ -26,11 +29,15 @@ async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
     session_service_pb2_grpc.add_SessionServiceServicer_to_server(  # type: ignore[no-untyped-call]
         SessionServicer(rt), server
     )
+    event_service_pb2_grpc.add_EventServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        EventServicer(rt), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = [
         messaging_service_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name,
         session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
+        event_service_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
         health.SERVICE_NAME,
         reflection.SERVICE_NAME,
     ]
@@ -38,6 +45,6 @@ async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind gRPC to {host}:{port}")
     await server.start()
-    for name in ("", *services[:2]):
+    for name in ("", *services[:-2]):  # ours, not health and reflection themselves
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server
