@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
+from providers.base import WebhookRequest
 from storage import inbox, sessions, writes
-from storage.inbox import InboxRecord, InboxWriter, PendingRow
+from storage.inbox import RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
 from storage.sql import Sql
 from storage.writer import writer
 from wagate.v1 import event_pb2
@@ -172,11 +173,29 @@ class Ingest:
         rt = self.tenants.channel(row.channel_id)
         if rt is None:  # the channel left the config: nothing to apply it to
             return []
-        return [(rt.tenant_id, e) for e in event_pb2.EventBatch.FromString(row.events).events]
+        if row.state == RAW:  # acknowledged before parsing (Provider.parse_after_ack)
+            provider = rt.provider
+            events = provider.parse(WebhookRequest(body=row.body), provider.decode(row.body))
+        else:
+            events = list(event_pb2.EventBatch.FromString(row.events).events)
+        return [(rt.tenant_id, e) for e in events]
+
+    async def _parsed(self, rows: list[PendingRow]) -> tuple[list[PendingRow], list[Item]]:
+        """The rows' events; a raw body the parser rejects is set aside as `unparsed`."""
+        good: list[PendingRow] = []
+        items: list[Item] = []
+        for row in rows:
+            try:
+                items += self._items(row)
+                good.append(row)
+            except Exception as exc:
+                log.exception("parser failed; stored unparsed", extra={"inbox_row": row.id})
+                await inbox.mark_rows([row.id], UNPARSED, f"{type(exc).__name__}: {exc}")
+        return good, items
 
     async def _process(self, rows: list[PendingRow]) -> None:
         try:
-            items = [i for row in rows for i in self._items(row)]
+            rows, items = await self._parsed(rows)
             for _, event in items:
                 await prepare(event)
             published = await self._apply(rows, items)
@@ -185,7 +204,7 @@ class Ingest:
             published = []
             for row in rows:
                 try:
-                    published += await self._apply([row], self._items(row))
+                    published += await self._apply([row], (await self._parsed([row]))[1])
                 except Exception as exc:
                     log.exception("inbox row failed", extra={"inbox_row": row.id})
                     await inbox.mark_rows([row.id], "failed", f"{type(exc).__name__}: {exc}")

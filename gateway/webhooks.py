@@ -16,7 +16,7 @@ from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
 from providers.base import PayloadError, SignatureError, WebhookRequest
 from providers.registry import provider_class, provider_for_webhook
-from storage.inbox import InboxRecord
+from storage.inbox import RAW, InboxRecord
 from wagate.v1 import event_pb2
 
 log = logging.getLogger("wagate.webhooks")
@@ -113,6 +113,10 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
     for ch in targets:
         dedup_key = ch.provider.dedup_key(req)
         try:
+            if ch.provider.parse_after_ack:
+                ch.provider.check(payload)
+                records.append(InboxRecord(ch.id, kind, dedup_key, req.body, b"", state=RAW))
+                continue
             events = ch.provider.parse(req, payload)
             record = InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))
         except PayloadError as exc:

@@ -134,6 +134,10 @@ class Provider(ABC):
     # `key` is a channel id, or with webhook_key = "route" the provider-side
     # account id that `route_key()` returns (e.g. a QR engine's session id).
     webhook_slug: ClassVar[str] = ""
+    # True when `parse` rejects nothing that `check` did not already reject, and reads
+    # neither headers nor query: the webhook is then acknowledged after `check` and
+    # its body parsed after the ack, off the hot path.
+    parse_after_ack: ClassVar[bool] = False
     webhook_key: ClassVar[Literal["channel", "route"]] = "channel"
 
     def __init__(self, channel_id: str, settings: Mapping[str, Any]) -> None:
@@ -207,6 +211,11 @@ class Provider(ABC):
         from providers.signing import decode_json
 
         return decode_json(body)
+
+    def check(self, payload: Any) -> None:
+        """Reject before the ack (PayloadError) what `parse` would; only consulted when
+        `parse_after_ack` is set."""
+        return None
 
     @abstractmethod
     def parse(self, request: WebhookRequest, payload: Any) -> list[event_pb2.Event]:

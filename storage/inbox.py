@@ -31,6 +31,14 @@ async def _insert(sql: Sql, rows: list[list[object]]) -> None:
     await sql.run_many(_INSERT, rows)
 
 
+# Row states. "raw": acknowledged, body not parsed yet (Provider.parse_after_ack);
+# "pending": parsed, events not applied yet; "done"; "failed"; "unparsed": the
+# parser failed (our bug or a payload it rejects), kept for replay after a fix.
+RAW = "raw"
+PENDING = "pending"
+UNPARSED = "unparsed"
+
+
 @dataclass(frozen=True)
 class InboxRecord:
     channel_id: str
@@ -47,6 +55,8 @@ class PendingRow:
     id: int
     channel_id: str
     events: bytes
+    state: str = PENDING
+    body: bytes = b""  # only for RAW rows
 
 
 class InboxWriter:
@@ -88,11 +98,20 @@ class InboxWriter:
 
 async def _pending(sql: Sql, after_id: int, limit: int) -> list[PendingRow]:
     rows = await sql.rows(
-        "SELECT id, channel_id, events FROM webhook_inbox WHERE id > ? AND state = ?"
-        " ORDER BY id LIMIT ?",
-        [after_id, "pending", limit],
+        "SELECT id, channel_id, events, state, CASE WHEN state = ? THEN body END AS body"
+        " FROM webhook_inbox WHERE id > ? AND state IN (?, ?) ORDER BY id LIMIT ?",
+        [RAW, after_id, PENDING, RAW, limit],
     )
-    return [PendingRow(int(r["id"]), str(r["channel_id"]), bytes(r["events"])) for r in rows]
+    return [
+        PendingRow(
+            int(r["id"]),
+            str(r["channel_id"]),
+            bytes(r["events"]),
+            r["state"],
+            bytes(r["body"] or b""),
+        )
+        for r in rows
+    ]
 
 
 async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:

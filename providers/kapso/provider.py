@@ -32,6 +32,7 @@ class KapsoProvider(MetaCloudProvider):
     secret_settings = frozenset({"webhook_secret", "api_key"})
     webhook_slug = "kapso"
     default_api_base = DEFAULT_API_BASE
+    parse_after_ack = False  # its parser reads headers and rejects more than the envelope
 
     @classmethod
     def route_keys(cls, payload: Any) -> list[str]:

@@ -31,6 +31,7 @@ class MetaCloudProvider(Provider):
     optional_settings = frozenset({"api_base_url"})
     secret_settings = frozenset({"app_secret", "verify_token", "access_token"})
     default_api_base: ClassVar[str] = DEFAULT_API_BASE
+    parse_after_ack: ClassVar[bool] = True
 
     @property
     def phone_number_id(self) -> str:
@@ -47,6 +48,9 @@ class MetaCloudProvider(Provider):
     @classmethod
     def route_keys(cls, payload: Any) -> list[str]:
         return parse.route_keys(payload)
+
+    def check(self, payload: Any) -> None:
+        parse.route_keys(payload)  # the envelope: the only thing the parser rejects
 
     def handshake(self, query: Mapping[str, str]) -> str | None:
         token = query.get("hub.verify_token", "")
