@@ -69,7 +69,8 @@ class FakeAI:
         self._failures += n
 
     async def _admit(self, request: web.Request) -> tuple[AiCall, web.Response | None]:
-        call = AiCall(request.path, dict(request.headers), await request.json())
+        headers = {k.lower(): v for k, v in request.headers.items()}  # names case-folded
+        call = AiCall(request.path, headers, await request.json())
         self.calls.append(call)
         if self.delay:
             await asyncio.sleep(self.delay)
