@@ -80,7 +80,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         await bus.start()
         rt.ingest.start()
         rt.outbox.start()
-        app.ctx.grpc = await start_grpc(rt, current.http_host, current.grpc_port)
+        app.ctx.grpc = await start_grpc(rt, current.http_host, current.grpc_port, app.ctx.bots)
         log.info(
             "wagate started",
             extra={

@@ -19,6 +19,7 @@ from gateway.bots.ai import AiPlugin, Breaker
 from gateway.bots.base import Context, Outcome, Plugin, Turn
 from gateway.bots.config import parse_bots
 from gateway.bots.flows import FlowsPlugin
+from gateway.bots.remote import RemotePlugin
 from gateway.bots.store import HANDOFF, PAUSED, SessionRow
 from gateway.bus import Bus
 from gateway.config import Settings
@@ -73,6 +74,19 @@ class BotHost:
             (p for p in plugins if p.serves(channel_id) and p.available()),
             key=lambda p: p.priority,
         )
+
+    def remote_plugin(
+        self, tenant_id: str, name: str, priority: int, channels: tuple[str, ...]
+    ) -> RemotePlugin:
+        """The tenant's remote bot `name` (kept across reconnects), joined to its chain."""
+        plugins = self.extra.setdefault(tenant_id, [])
+        for plugin in plugins:
+            if isinstance(plugin, RemotePlugin) and plugin.name == name:
+                plugin.priority, plugin.channels = priority, channels
+                return plugin
+        plugin = RemotePlugin(name, priority, channels)
+        plugins.append(plugin)
+        return plugin
 
     # -- intake: never blocks the bus --------------------------------------------------
 
