@@ -4,6 +4,7 @@ signed Meta webhooks in, replies seen by the fake Graph API."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,7 +16,9 @@ import yaml
 from gateway.bots.config import parse_bots
 from gateway.bots.flows import matches
 from providers.base import ConfigError
+from providers.signing import hmac_hex
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
+from tests.support.polling import eventually
 from tests.support.procs import WAGATE, Gateway
 
 MENU = [{"plugin": "flows", "flows_file": "menu.yaml"}]
@@ -186,3 +189,28 @@ async def test_unmatched_text_gets_no_reply_and_flows_pass(gateways, fake_graph,
     assert await post(http, gw, 1, text_webhook(1, "wamid.none-2", "menu", ts=1767225700)) == 200
     await wait_replies(fake_graph, 1)
     assert db_count(gw, "SELECT count(*) FROM bot_run WHERE state = 'passed'") == 1
+
+
+async def test_the_demo_answers_with_the_menu(gateways, http) -> None:
+    from gateway import demo
+
+    gw = gateways(None)  # no config: the demo tenant, with the menu bot
+    body = json.dumps(demo.SAMPLE).encode()
+    headers = {
+        "X-Hub-Signature-256": "sha256=" + hmac_hex(demo.APP_SECRET, body),
+        "Content-Type": "application/json",
+    }
+    async with http.post(gw.url + "/webhooks/meta", data=body, headers=headers) as resp:
+        assert resp.status == 200
+    auth = {"Authorization": f"Bearer {demo.API_KEY}"}
+
+    async def outbound() -> list[str]:
+        async with http.get(f"{gw.url}/api/v1/conversations", headers=auth) as resp:
+            conv = (await resp.json())["items"][0]["id"]
+        url = f"{gw.url}/api/v1/conversations/{conv}/messages"
+        async with http.get(url, headers=auth) as resp:
+            items = (await resp.json())["items"]
+        return [m["text"]["body"] for m in items if m["direction"] == "DIRECTION_OUTBOUND"]
+
+    (menu,) = await eventually(outbound, what="the menu reply")
+    assert menu.startswith("Hi Alex Rivera! How can we help?")
