@@ -10,16 +10,16 @@ from __future__ import annotations
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import anthropic
-import openai
 
 from gateway.bots.base import Context, Outcome, Plugin, log
 from gateway.bots.config import PluginConfig
 from gateway.bots.store import history, record_usage, usage_counts
-from storage.writer import writer
+
+if TYPE_CHECKING:  # the SDKs take seconds to import: only tenants with an ai plugin pay
+    import anthropic
+    import openai
 
 
 @dataclass
@@ -68,18 +68,25 @@ class AiPlugin(Plugin):
             (tenant_id, cfg.provider, cfg.model),
             Breaker(cfg.breaker_failures or 5, cfg.breaker_reset_s),
         )
-        self.client: openai.AsyncOpenAI | anthropic.AsyncAnthropic
+        self.anthropic: anthropic.AsyncAnthropic | None = None
+        self.openai: openai.AsyncOpenAI | None = None
         if cfg.provider == "anthropic":
-            self.client = anthropic.AsyncAnthropic(
+            import anthropic
+
+            self.anthropic = anthropic.AsyncAnthropic(
                 api_key=cfg.api_key, base_url=cfg.base_url, timeout=cfg.timeout_s, max_retries=0
             )
         else:
-            self.client = openai.AsyncOpenAI(
+            import openai
+
+            self.openai = openai.AsyncOpenAI(
                 api_key=cfg.api_key, base_url=cfg.base_url, timeout=cfg.timeout_s, max_retries=0
             )
 
     async def close(self) -> None:
-        await self.client.close()
+        for client in (self.anthropic, self.openai):
+            if client is not None:
+                await client.close()
 
     def _refusal(self, tz: ZoneInfo, at: datetime, total: int, today: int) -> str | None:
         cfg = self.cfg
@@ -102,7 +109,9 @@ class AiPlugin(Plugin):
         tz = ZoneInfo(turn.timezone)
         at = datetime.now(UTC)
         since = day_start(tz, at)
-        total, today = await writer().run(usage_counts, turn.tenant_id, turn.conversation_id, since)
+        total, today = await ctx.host.write(
+            usage_counts, turn.tenant_id, turn.conversation_id, since
+        )
         refusal = self._refusal(tz, at, total, today)
         if refusal is not None:
             await ctx.send_text(refusal)
@@ -110,7 +119,7 @@ class AiPlugin(Plugin):
         if not self.breaker.allows():
             await ctx.send_text(self.cfg.fallback_message)
             return Outcome.HANDLED
-        thread = await writer().run(history, turn.conversation_id, since, self.cfg.history_limit)
+        thread = await ctx.host.write(history, turn.conversation_id, since, self.cfg.history_limit)
         await ctx.typing(True)
         try:
             text, tokens = await self._complete(thread)
@@ -129,7 +138,7 @@ class AiPlugin(Plugin):
             await ctx.send_text(self.cfg.fallback_message)
             return Outcome.HANDLED
         self.breaker.record(True)
-        await writer().run(
+        await ctx.host.write(
             record_usage,
             turn.tenant_id,
             turn.conversation_id,
@@ -144,9 +153,11 @@ class AiPlugin(Plugin):
 
     async def _complete(self, thread: list[tuple[str, str]]) -> tuple[str, tuple[int, int]]:
         cfg = self.cfg
-        if isinstance(self.client, anthropic.AsyncAnthropic):
+        if self.anthropic is not None:
+            import anthropic
+
             messages = _alternating(thread)
-            reply = await self.client.messages.create(
+            reply = await self.anthropic.messages.create(
                 model=cfg.model,
                 max_tokens=cfg.max_tokens,
                 system=cfg.system_prompt or anthropic.omit,
@@ -158,7 +169,8 @@ class AiPlugin(Plugin):
         if cfg.system_prompt:
             chat.append({"role": "system", "content": cfg.system_prompt})
         chat += [{"role": role, "content": content} for role, content in thread]
-        completion = await self.client.chat.completions.create(
+        assert self.openai is not None
+        completion = await self.openai.chat.completions.create(
             model=cfg.model,
             messages=chat,  # type: ignore[arg-type]
             max_tokens=cfg.max_tokens,

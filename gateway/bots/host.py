@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from gateway.bots import store
 from gateway.bots.ai import AiPlugin, Breaker
@@ -25,12 +25,25 @@ from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.outbox import Outbox
 from storage import repo
+from storage.batching import GroupCommit
+from storage.sql import Sql
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
 
 log = logging.getLogger("wagate.bots")
 
 M = message_pb2
+R = TypeVar("R")
+Write = tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]
+
+
+async def _each(sql: Sql, items: list[Write]) -> list[Any]:
+    return [await fn(sql, *args) for fn, args in items]
+
+
+async def _commit(items: list[Write]) -> list[Any]:
+    results: list[Any] = await writer().run(_each, items)
+    return results
 
 
 class BotHost:
@@ -55,14 +68,23 @@ class BotHost:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        # Concurrent lanes share transactions (one commit for many claims and sessions).
+        self._writes: GroupCommit[Write, Any] = GroupCommit("bots", _commit)
 
     def start(self) -> None:
+        self._writes.start()
         self.bus.subscribe("bots", self.on_event)
+
+    async def write(self, fn: Callable[..., Awaitable[R]], *args: Any) -> R:
+        """Run `fn(sql, *args)` (a `gateway.bots.store` function) in a shared transaction."""
+        result: R = await self._writes.submit((fn, args))
+        return result
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._writes.stop()
         for plugins in self.chains.values():
             for plugin in plugins:
                 if isinstance(plugin, AiPlugin):
@@ -141,7 +163,7 @@ class BotHost:
     async def run(self, messages: Sequence[message_pb2.Message]) -> None:
         first = messages[0]
         tenant_id, conversation_id = first.tenant_id, first.conversation_id
-        claimed, sessions = await writer().run(
+        claimed, sessions = await self.write(
             store.claim, tenant_id, conversation_id, [m.id for m in messages], repo.now()
         )
         if not claimed:
@@ -154,7 +176,7 @@ class BotHost:
         )
         held = sessions.get(HANDOFF)
         if held is not None and held.status == PAUSED:
-            await writer().run(store.finish, claimed, "handoff", "")
+            await self.write(store.finish, claimed, "handoff", "")
             return
         for plugin in self.chain(tenant_id, first.channel_id):
             ctx = Context(self, turn, plugin.name)
@@ -169,20 +191,18 @@ class BotHost:
                 continue
             if outcome is Outcome.HANDOFF:
                 await self.save_session(turn, SessionRow(HANDOFF, plugin.name, PAUSED))
-            await writer().run(store.finish, claimed, "done", plugin.name)
+            await self.write(store.finish, claimed, "done", plugin.name)
             return
-        await writer().run(store.finish, claimed, "passed", "")
+        await self.write(store.finish, claimed, "passed", "")
 
     async def save_session(self, turn: Turn, row: SessionRow) -> None:
-        await writer().run(
-            store.save_session, turn.tenant_id, turn.conversation_id, row, repo.now()
-        )
+        await self.write(store.save_session, turn.tenant_id, turn.conversation_id, row, repo.now())
 
     async def release(self, tenant_id: str, conversation_id: str) -> int | None:
         """Give a handed-off conversation back to the bots; None if it is not the tenant's."""
         if await repo.get_conversation(tenant_id, conversation_id) is None:
             return None
-        return await writer().run(store.release, conversation_id, repo.now())
+        return await self.write(store.release, conversation_id, repo.now())
 
     async def typing(self, turn: Turn, active: bool) -> None:
         """`typing:start`/`typing:stop` to subscribers, and the provider's indicator."""
