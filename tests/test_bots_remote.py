@@ -41,24 +41,29 @@ class NodeBot:
         await self._reader
 
 
+async def spawn(gw: Gateway, key: str, *args: str) -> asyncio.subprocess.Process:
+    """Start tests/node/remote_bot.js against `gw` with the API key `key`."""
+    node = shutil.which("node")
+    assert node, "node is not installed"
+    return await asyncio.create_subprocess_exec(
+        node,
+        str(SCRIPT),
+        "--target",
+        gw.grpc_target,
+        "--key",
+        key,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 @pytest.fixture
 async def node_bots() -> AsyncIterator[Callable[..., Any]]:
     started: list[NodeBot] = []
 
     async def start(gw: Gateway, *args: str) -> NodeBot:
-        node = shutil.which("node")
-        assert node, "node is not installed"
-        proc = await asyncio.create_subprocess_exec(
-            node,
-            str(SCRIPT),
-            "--target",
-            gw.grpc_target,
-            "--key",
-            "t1-key",
-            *args,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        bot = NodeBot(proc)
+        bot = NodeBot(await spawn(gw, "t1-key", *args))
         started.append(bot)
         await eventually(lambda: bot.lines, what="the bot's registration")
         assert "registered" in bot.lines[0], bot.lines
@@ -124,20 +129,7 @@ async def test_unacknowledged_event_is_redelivered(gateways, fake_graph, http, n
 
 async def test_bad_key_is_refused(gateways, fake_graph) -> None:
     gw = gateways({"tenants": [tenant(1, fake_graph.base_url, [])]})
-    node = shutil.which("node")
-    assert node
-    proc = await asyncio.create_subprocess_exec(
-        node,
-        str(SCRIPT),
-        "--target",
-        gw.grpc_target,
-        "--key",
-        "wrong",
-        "--name",
-        "x",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await spawn(gw, "wrong", "--name", "x")
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 1
     assert json.loads(err)["code"] == 16  # UNAUTHENTICATED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -68,7 +69,10 @@ class FakeAI:
     def fail_next(self, n: int) -> None:
         self._failures += n
 
-    async def _admit(self, request: web.Request) -> tuple[AiCall, web.Response | None]:
+    async def _answer(
+        self, request: web.Request, build: Callable[[dict[str, Any], int, int], dict[str, Any]]
+    ) -> web.Response:
+        """Record the call, wait `delay`, then fail or answer with `build(body, n, tokens)`."""
         headers = {k.lower(): v for k, v in request.headers.items()}  # names case-folded
         call = AiCall(request.path, headers, await request.json())
         self.calls.append(call)
@@ -76,54 +80,47 @@ class FakeAI:
             await asyncio.sleep(self.delay)
         if self._failures:
             self._failures -= 1
-            return call, web.json_response(
+            return web.json_response(
                 {"error": {"type": "server_error", "message": "overloaded"}}, status=500
             )
-        return call, None
+        prompt = sum(len(str(m.get("content", ""))) for m in call.body["messages"])
+        return web.json_response(build(call.body, next(self._ids), prompt))
 
     async def _openai(self, request: web.Request) -> web.Response:
-        call, failed = await self._admit(request)
-        if failed is not None:
-            return failed
-        n = next(self._ids)
-        prompt = sum(len(str(m.get("content", ""))) for m in call.body["messages"])
-        return web.json_response(
-            {
-                "id": f"chatcmpl-{n}",
-                "object": "chat.completion",
-                "created": 1767225660,
-                "model": call.body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": self.reply, "refusal": None},
-                        "logprobs": None,
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt,
-                    "completion_tokens": len(self.reply),
-                    "total_tokens": prompt + len(self.reply),
-                },
-            }
-        )
+        return await self._answer(request, self._completion)
 
     async def _anthropic(self, request: web.Request) -> web.Response:
-        call, failed = await self._admit(request)
-        if failed is not None:
-            return failed
-        n = next(self._ids)
-        prompt = sum(len(str(m.get("content", ""))) for m in call.body["messages"])
-        return web.json_response(
-            {
-                "id": f"msg_{n:024d}",
-                "type": "message",
-                "role": "assistant",
-                "model": call.body["model"],
-                "content": [{"type": "text", "text": self.reply}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": prompt, "output_tokens": len(self.reply)},
-            }
-        )
+        return await self._answer(request, self._message)
+
+    def _completion(self, body: dict[str, Any], n: int, prompt: int) -> dict[str, Any]:
+        return {
+            "id": f"chatcmpl-{n}",
+            "object": "chat.completion",
+            "created": 1767225660,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.reply, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": len(self.reply),
+                "total_tokens": prompt + len(self.reply),
+            },
+        }
+
+    def _message(self, body: dict[str, Any], n: int, prompt: int) -> dict[str, Any]:
+        return {
+            "id": f"msg_{n:024d}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [{"type": "text", "text": self.reply}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": prompt, "output_tokens": len(self.reply)},
+        }
