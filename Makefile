@@ -51,6 +51,7 @@ test: install proto-check lint
 
 bench: install
 	$(PY) -m bench
+	$(PY) -m bench.bots
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules data .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,8 @@ import aiohttp
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
+from gateway.bots.host import BotHost
+from gateway.bots.rest import bp as bots_api
 from gateway.bus import InProcessBus
 from gateway.config import Settings
 from gateway.errors import ApiError
@@ -39,6 +41,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(sessions)
     app.blueprint(health)
     realtime.mount(app)
+    app.blueprint(bots_api)
 
     @app.exception(ApiError)
     async def on_api_error(request: Request, exc: ApiError) -> HTTPResponse:
@@ -75,10 +78,12 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         rt = Runtime(current, tenants, bus, Ingest(tenants, bus), Outbox(tenants, bus), http)
         app.ctx.runtime = rt
         rt.realtime = realtime.start(rt)
+        app.ctx.bots = BotHost(current, rt.outbox, bus)
+        app.ctx.bots.start()
         await bus.start()
         rt.ingest.start()
         rt.outbox.start()
-        app.ctx.grpc = await start_grpc(rt, current.http_host, current.grpc_port)
+        app.ctx.grpc = await start_grpc(rt, current.http_host, current.grpc_port, app.ctx.bots)
         log.info(
             "wagate started",
             extra={
@@ -95,6 +100,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         # Each step is bounded: whatever is not applied yet stays `pending` in the
         # inbox and is replayed at the next start, so a stuck step costs nothing.
         for name, step in (
+            ("bots", app.ctx.bots.stop),
             ("outbox", rt.outbox.stop),
             ("ingest", rt.ingest.stop),
             ("bus", rt.bus.stop),

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from gateway.bots.config import parse_bots
 from providers.base import ConfigError
 from providers.registry import provider_class
 
@@ -149,6 +150,8 @@ def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
     bots = data.get("bots") or []
     if not isinstance(bots, list) or not all(isinstance(b, dict) for b in bots):
         raise ConfigError(f"{where}.bots: expected a list of mappings")
+    parse_bots(f"{where}.bots", bots)  # raises ConfigError naming the flow and node
+    secrets.update(str(b["api_key"]) for b in bots if b.get("api_key"))
     return TenantConfig(
         id=tid,
         api_keys=tuple(keys),

@@ -92,7 +92,9 @@ def demo_config(
                 "engine_api_key": "demo-waha-api-key",
             }
         )
-    return {"tenants": [{"id": "demo", "api_keys": [API_KEY], "channels": channels}]}
+    # The numbered menu bot (gateway/bots/flows/menu.yaml) answers "hi", "menu", "olá", ...
+    bots = [{"plugin": "flows", "flows_file": "menu.yaml"}]
+    return {"tenants": [{"id": "demo", "api_keys": [API_KEY], "channels": channels, "bots": bots}]}
 
 
 class DemoFakes:
@@ -140,7 +142,7 @@ def _print_instructions(settings: Settings, graph_url: str) -> None:
 wagate demo — tenant 'demo', API key '{API_KEY}', Meta channel 'demo-meta'
 (its Graph API is a fake at {graph_url}; nothing leaves this machine)
 
-1. Post a signed sample webhook:
+1. Post a signed sample webhook ("Hi, ..."; the menu bot answers with its numbered menu):
    curl -s -X POST {base}/webhooks/meta -H 'Content-Type: application/json' \\
      -H 'X-Hub-Signature-256: sha256={sig}' --data-binary @{path}
 

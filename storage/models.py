@@ -175,3 +175,50 @@ class Session(Model):
         table = "qr_session"
         unique_together = (("tenant_id", "session_id"),)
         indexes = (("tenant_id", "status"),)
+
+
+# Bots (gateway.bots): one row per inbound message a bot chain ran on, so a
+# replayed or duplicated message never runs the chain twice.
+class BotRun(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    message_id = fields.CharField(max_length=40, unique=True)
+    conversation_id = fields.CharField(max_length=40)
+    state = fields.CharField(max_length=16, default="claimed")
+    plugin = fields.CharField(max_length=128, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "bot_run"
+
+
+# A flow session per (conversation, flow); flow "@handoff" pauses the whole chain.
+class BotSession(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    conversation_id = fields.CharField(max_length=40)
+    flow = fields.CharField(max_length=128)
+    node = fields.CharField(max_length=128, default="")
+    status = fields.CharField(max_length=16)
+    vars = fields.TextField(default="{}")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "bot_session"
+        unique_together = (("conversation_id", "flow"),)
+
+
+# One row per AI call: token usage per tenant, daily limits, quotas.
+class BotUsage(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    conversation_id = fields.CharField(max_length=40)
+    provider = fields.CharField(max_length=32)
+    model = fields.CharField(max_length=128)
+    tokens_in = fields.IntField(default=0)
+    tokens_out = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "bot_usage"
+        indexes = (("tenant_id", "created_at"), ("conversation_id", "created_at"))

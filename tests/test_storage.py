@@ -96,7 +96,7 @@ async def _migrations_applied() -> list[str]:
 async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
     await open_fresh(db_url)
     try:
-        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions", "0003_bots"]
         for model in (
             models.Tenant,
             models.ApiKey,
@@ -118,7 +118,7 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
 
     await open_database(db_url)  # second open: nothing to apply, nothing lost
     try:
-        assert await _migrations_applied() == ["0001_initial", "0002_sessions"]
+        assert await _migrations_applied() == ["0001_initial", "0002_sessions", "0003_bots"]
         assert await models.Message.filter(provider_message_id="wamid.keep").count() == 1
         assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
         await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])

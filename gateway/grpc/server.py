@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -12,6 +14,8 @@ from gateway.grpc.messaging import MessagingServicer
 from gateway.grpc.sessions import SessionServicer
 from gateway.runtime import Runtime
 from wagate.v1 import (
+    bot_service_pb2,
+    bot_service_pb2_grpc,
     event_service_pb2,
     event_service_pb2_grpc,
     messaging_service_pb2,
@@ -21,7 +25,7 @@ from wagate.v1 import (
 )
 
 
-async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
+async def start_grpc(rt: Runtime, host: str, port: int, bots: Any = None) -> aio.Server:
     server = aio.server(interceptors=[AuthInterceptor(rt.tenants)])
     messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(  # type: ignore[no-untyped-call]
         MessagingServicer(rt), server
@@ -32,12 +36,19 @@ async def start_grpc(rt: Runtime, host: str, port: int) -> aio.Server:
     event_service_pb2_grpc.add_EventServiceServicer_to_server(  # type: ignore[no-untyped-call]
         EventServicer(rt), server
     )
+    if bots is not None:  # gateway.bots.host.BotHost
+        from gateway.bots.remote import BotServicer
+
+        bot_service_pb2_grpc.add_BotServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            BotServicer(bots), server
+        )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = [
         messaging_service_pb2.DESCRIPTOR.services_by_name["MessagingService"].full_name,
         session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
         event_service_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+        bot_service_pb2.DESCRIPTOR.services_by_name["BotService"].full_name,
         health.SERVICE_NAME,
         reflection.SERVICE_NAME,
     ]
