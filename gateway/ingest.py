@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
-from providers.base import WebhookRequest
+from providers.base import Capabilities, WebhookRequest
 from storage import inbox, sessions, writes
 from storage.inbox import RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
 from storage.sql import Sql
@@ -62,11 +62,12 @@ APPLIERS: dict[str, Applier] = {
 }
 
 
-async def prepare(event: event_pb2.Event) -> None:
+async def prepare(event: event_pb2.Event, caps: Capabilities) -> None:
     """Work that must not run inside the write transaction: reads and slow CPU."""
     kind = event.WhichOneof("payload")
     if kind == "message_new":
-        await fallback.map_numeric_reply(event.message_new)  # "2" → the menu's button id
+        if not (caps.buttons and caps.lists):  # only such channels get numbered menus
+            await fallback.map_numeric_reply(event.message_new)  # "2" → the option's id
     elif kind == "session_updated":
         await sessions.render_qr(event)
 
@@ -197,7 +198,8 @@ class Ingest:
         try:
             rows, items = await self._parsed(rows)
             for _, event in items:
-                await prepare(event)
+                rt = self.tenants.channel(event.channel_id)
+                await prepare(event, rt.provider.capabilities if rt else Capabilities())
             published = await self._apply(rows, items)
         except Exception:
             log.exception("batch failed; applying its rows one by one")
