@@ -144,7 +144,7 @@ def _wait_drained(db_path: Path, timeout: float = 120.0) -> float | None:
         try:
             with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
                 (pending,) = conn.execute(
-                    "SELECT COUNT(*) FROM webhook_inbox WHERE state = 'pending'"
+                    "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'raw')"
                 ).fetchone()
         except sqlite3.Error:
             pending = 1
