@@ -30,7 +30,7 @@ from sanic import Request, Sanic
 from gateway.errors import ApiError, NotFound, Unauthenticated
 from realtime.asgi import AsgiApp, mount_asgi
 from realtime.hub import Hub, Subscriber, parse_event_id, replay
-from realtime.payloads import socket_event
+from realtime.payloads import conversation_of, socket_event
 from realtime.tokens import Grant, Minted, TokenSigner, is_realtime_token
 from realtime.typing import TypingTimers
 from storage import repo
@@ -148,6 +148,8 @@ class SocketServer:
         """Bus subscriber: every event reaches gRPC streams (hub) and Socket.IO rooms."""
         async with self._lock:
             self.hub.dispatch(event)
+            if not self._listened(event):
+                return  # nobody to render it for: skip the JSON work
             out = socket_event(event)
             if out is None:
                 return
@@ -156,6 +158,18 @@ class SocketServer:
             if conversation_id:
                 rooms.append(conversation_room(conversation_id))
             await self.sio.emit(name, data, to=rooms)
+
+    def _listened(self, event: event_pb2.Event) -> bool:
+        """Whether a Socket.IO client could receive `event`. Only the local manager
+        knows; a pub/sub manager (Redis) must publish for the other replicas anyway."""
+        if type(self.sio.manager) is not socketio.AsyncManager:
+            return True
+        rooms = self.sio.manager.rooms.get(NAMESPACE, {})
+        conversation_id = conversation_of(event)
+        return bool(
+            rooms.get(tenant_room(event.tenant_id))
+            or (conversation_id and rooms.get(conversation_room(conversation_id)))
+        )
 
     # -- connections ------------------------------------------------------------------------
 
