@@ -28,6 +28,7 @@ health = Blueprint("health")
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 P = TypeVar("P", bound=ProtoMessage)
+T = TypeVar("T")
 
 
 def to_json(msg: ProtoMessage) -> dict[str, Any]:
@@ -62,7 +63,8 @@ def authenticated(handler: Handler) -> Handler:
     return wrapper
 
 
-def page_args(request: Request) -> tuple[int, int | None]:
+def page_args(request: Request, parse: Callable[[str], T]) -> tuple[int, T | None]:
+    """`?limit=` (1 to 200, default 50) and `?cursor=` decoded by `parse`."""
     try:
         limit = int(request.args.get("limit", 50))
     except ValueError:
@@ -73,7 +75,7 @@ def page_args(request: Request) -> tuple[int, int | None]:
     if cursor in (None, ""):
         return limit, None
     try:
-        return limit, int(str(cursor))
+        return limit, parse(str(cursor))
     except ValueError:
         raise InvalidArgument("invalid cursor") from None
 
@@ -81,12 +83,12 @@ def page_args(request: Request) -> tuple[int, int | None]:
 @api.get("/conversations")
 @authenticated
 async def list_conversations(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
-    limit, cursor = page_args(request)
+    limit, cursor = page_args(request, repo.parse_conversation_cursor)
     rows, nxt = await repo.list_conversations(
         tenant_id, request.args.get("channel_id", ""), limit, cursor
     )
     items = [to_json(await repo.conversation_proto(r)) for r in rows]
-    return json({"items": items, "next_cursor": str(nxt) if nxt is not None else None})
+    return json({"items": items, "next_cursor": nxt})
 
 
 @api.get("/conversations/<conversation_id>/messages")
@@ -96,7 +98,7 @@ async def list_messages(
 ) -> HTTPResponse:
     if await repo.get_conversation(tenant_id, conversation_id) is None:
         raise NotFound(f"conversation '{conversation_id}' not found")
-    limit, cursor = page_args(request)
+    limit, cursor = page_args(request, int)
     rows, nxt = await repo.list_messages(tenant_id, conversation_id, limit, cursor)
     items = [to_json(repo.message_proto(r)) for r in rows]
     return json({"items": items, "next_cursor": str(nxt) if nxt is not None else None})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -197,19 +197,40 @@ async def list_messages(
     return rows, (rows[-1].seq if more else None)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def conversation_cursor(row: models.Conversation) -> str:
+    """`<last message, µs since the epoch>.<seq>`: where the next page starts."""
+    micros = (row.last_message_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{row.seq}"
+
+
+def parse_conversation_cursor(cursor: str) -> tuple[datetime, int]:
+    """ValueError for anything `conversation_cursor` did not make."""
+    micros, seq = cursor.split(".")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(seq)
+
+
 async def list_conversations(
-    tenant_id: str, channel_id: str, limit: int, cursor: int | None
-) -> tuple[list[models.Conversation], int | None]:
-    """Most recently created first, cursor on the sequence number (stable under new traffic)."""
+    tenant_id: str, channel_id: str, limit: int, cursor: tuple[datetime, int] | None
+) -> tuple[list[models.Conversation], str | None]:
+    """Most recent activity first, as an inbox shows them (ties by creation order).
+
+    Paging never shows a conversation twice in one pass: one that gets a message
+    meanwhile moves above the cursor, and the client sees it at the top on its next
+    refresh, as in any inbox.
+    """
     query = models.Conversation.filter(tenant_id=tenant_id)
     if channel_id:
         query = query.filter(channel_id=channel_id)
     if cursor is not None:
-        query = query.filter(seq__lt=cursor)
-    rows = await query.order_by("-seq").limit(limit + 1)
+        at, seq = cursor
+        query = query.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, seq__lt=seq))
+    rows = await query.order_by("-last_message_at", "-seq").limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (rows[-1].seq if more else None)
+    return rows, (conversation_cursor(rows[-1]) if more else None)
 
 
 async def last_inbound(tenant_id: str, conversation_id: str) -> models.Message | None:

@@ -281,6 +281,45 @@ async def test_conversations_pagination(gateway: Gateway, http: aiohttp.ClientSe
     assert [len(p) for p in one_page] == [4, 1]
 
 
+async def test_conversations_are_listed_by_latest_message(
+    gateway: Gateway, http: aiohttp.ClientSession
+) -> None:
+    """An inbox shows the conversation with the latest message first, sent or received."""
+    a, b, c = "15551200001", "15551200002", "15551200003"
+    first = [
+        inbound([(f"wamid.o{i}", "hi")], wa_id=who, ts=1767225000 + 100 * i)
+        for i, who in enumerate((a, b, c))
+    ]
+    await ingest(http, gateway, first)
+
+    async def order(limit: int) -> list[str]:
+        got = await pages(http, gateway, "/conversations", limit)
+        return [conv["contact"]["waId"] for page in got for conv in page]
+
+    assert await order(1) == [c, b, a]
+    again = inbound([("wamid.o3", "again")], wa_id=a, ts=1767225500)
+    assert await post_webhook(http, gateway, again) == 200
+    await eventually(lambda: inbox_done(gateway, 4), what="the new message applied")
+    assert await order(2) == [a, c, b]
+    # A late webhook with an older message does not move its conversation down.
+    late = inbound([("wamid.o4", "late")], wa_id=a, ts=1767225050)
+    assert await post_webhook(http, gateway, late) == 200
+    await eventually(lambda: inbox_done(gateway, 5), what="the late message applied")
+    assert await order(1) == [a, c, b]
+    # Sending moves a conversation to the top too.
+    status, _ = await api(
+        http,
+        gateway,
+        "POST",
+        "/messages",
+        body={"channelId": "acme-meta", "to": b, "text": {"body": "hello"}},
+    )
+    assert status == 200
+    assert await order(5) == [b, a, c]
+    status, data = await api(http, gateway, "GET", "/conversations?cursor=12.x")
+    assert status == 400 and data["error"]["code"] == "invalid_argument"
+
+
 async def test_messages_pagination(gateway: Gateway, http: aiohttp.ClientSession) -> None:
     n = 55
     await ingest(http, gateway, [inbound([(f"wamid.m{i:02d}", f"m{i}") for i in range(n)])])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from grpc import aio
 
@@ -15,16 +16,17 @@ from wagate.v1 import messaging_service_pb2 as pb
 from wagate.v1 import messaging_service_pb2_grpc
 
 Ctx = aio.ServicerContext[Any, Any]
+T = TypeVar("T")
 
 
-def _page(page_size: int, page_token: str) -> tuple[int, int | None]:
+def _page(page_size: int, page_token: str, parse: Callable[[str], T]) -> tuple[int, T | None]:
     size = page_size or 50
     if not 1 <= size <= 200:
         raise InvalidArgument("page_size must be between 1 and 200")
     if not page_token:
         return size, None
     try:
-        return size, int(page_token)
+        return size, parse(page_token)
     except ValueError:
         raise InvalidArgument("invalid page_token") from None
 
@@ -51,7 +53,7 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
     ) -> pb.ListMessagesResponse:
         if await repo.get_conversation(tenant(), request.conversation_id) is None:
             raise NotFound(f"conversation '{request.conversation_id}' not found")
-        size, cursor = _page(request.page_size, request.page_token)
+        size, cursor = _page(request.page_size, request.page_token, int)
         rows, nxt = await repo.list_messages(tenant(), request.conversation_id, size, cursor)
         return pb.ListMessagesResponse(
             messages=[repo.message_proto(r) for r in rows],
@@ -61,11 +63,11 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
     async def ListConversations(
         self, request: pb.ListConversationsRequest, context: Ctx
     ) -> pb.ListConversationsResponse:
-        size, cursor = _page(request.page_size, request.page_token)
+        size, cursor = _page(request.page_size, request.page_token, repo.parse_conversation_cursor)
         rows, nxt = await repo.list_conversations(tenant(), request.channel_id, size, cursor)
         return pb.ListConversationsResponse(
             conversations=[await repo.conversation_proto(r) for r in rows],
-            next_page_token=str(nxt) if nxt is not None else "",
+            next_page_token=nxt or "",
         )
 
     async def MarkRead(self, request: pb.MarkReadRequest, context: Ctx) -> pb.MarkReadResponse:
