@@ -11,6 +11,7 @@ percentiles, the per-status count of non-2xx answers and how often bodies were r
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -32,42 +33,16 @@ from bench.servers import (
     QR_SESSION_ID,
     BenchError,
 )
+from gateway import demo
 
 BODY_SIZE = 1024
 CONNECTIONS = 32
 THREADS = 2
 
-# Shaped like protocols samples/meta/text.json (a text message from one contact).
-_SAMPLE: dict[str, Any] = {
-    "object": "whatsapp_business_account",
-    "entry": [
-        {
-            "id": "104857600000001",
-            "changes": [
-                {
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {
-                            "display_phone_number": "15557654321",
-                            "phone_number_id": PHONE_NUMBER_ID,
-                        },
-                        "contacts": [{"profile": {"name": "Alex Rivera"}, "wa_id": "15551234567"}],
-                        "messages": [
-                            {
-                                "from": "15551234567",
-                                "id": "",
-                                "timestamp": "1767225660",
-                                "type": "text",
-                                "text": {"body": ""},
-                            }
-                        ],
-                    },
-                    "field": "messages",
-                }
-            ],
-        }
-    ],
-}
+# The demo's Meta text webhook (shaped like protocols samples/meta/text.json),
+# addressed to the bench channel.
+_SAMPLE: dict[str, Any] = copy.deepcopy(demo.SAMPLE)
+_SAMPLE["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = PHONE_NUMBER_ID
 _FILLER = "Hi, is my order on its way? I ordered it last week and the tracking page says nothing. "
 
 
@@ -176,6 +151,7 @@ def webhook_body(message_id: str, size: int = BODY_SIZE, kind: str = "meta") -> 
     holder = message
     for key in parents:
         holder = holder[key]
+    holder[last] = ""
     base = len(orjson.dumps(doc))
     pad = max(size - base, 1)
     holder[last] = (_FILLER * (pad // len(_FILLER) + 1))[:pad]

@@ -20,18 +20,6 @@ def session_status(status: int) -> str:
     return event_pb2.SessionStatus.Name(status).removeprefix("SESSION_STATUS_").lower()
 
 
-def conversation_of(event: event_pb2.Event) -> str:
-    """The conversation an event belongs to, or "" (session events)."""
-    kind = event.WhichOneof("payload")
-    if kind == "message_new":
-        return event.message_new.conversation_id
-    if kind == "message_status":
-        return event.message_status.conversation_id
-    if kind == "typing":
-        return event.typing.conversation_id
-    return ""
-
-
 def socket_event(event: event_pb2.Event) -> tuple[str, dict[str, Any], str] | None:
     """(event name, payload, conversation id or "") for one event; None if not sent."""
     kind = event.WhichOneof("payload")

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from tortoise.expressions import Q
 
 from storage import models, writes
@@ -20,22 +19,10 @@ M = message_pb2
 
 R = TypeVar("R")
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def to_ts(dt: datetime | None) -> Timestamp:
-    ts = Timestamp()
-    if dt is not None:
-        ts.FromDatetime(dt.astimezone(UTC))
-    return ts
-
-
-def from_ts(ts: Timestamp) -> datetime | None:
-    if ts.seconds == 0 and ts.nanos == 0:
-        return None
-    return ts.ToDatetime(tzinfo=UTC)
+# Time conversions live with the writes; the repository hands out the same ones.
+now = writes.now
+to_ts = writes.to_ts
+from_ts = writes.from_ts
 
 
 def key_hash(api_key: str) -> str:

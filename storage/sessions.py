@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from functools import lru_cache
 
 from storage import models
 from storage.qr_image import qr_data_url
-from storage.repo import from_ts, now, to_ts, write
+from storage.repo import write
 from storage.sql import Sql
-from storage.writes import append_events
+from storage.writes import append_events, db_datetime, from_ts, now, to_ts
 from wagate.v1 import event_pb2, session_service_pb2
 
 E = event_pb2
@@ -120,9 +119,9 @@ async def apply_sessions(
         created_at = at
         if found:
             row = found[0]
-            if at < _dt(row["reported_at"]):
+            if at < db_datetime(row["reported_at"]):
                 continue  # an older report than the state we hold
-            created_at = _dt(row["created_at"])
+            created_at = db_datetime(row["created_at"])
             same = (row["status"], row["message"], row["qr"], row["loading_percent"]) == values
             await sql.run(
                 "UPDATE qr_session SET reported_at = ? WHERE id = ?", [at, row["id"]]
@@ -163,11 +162,6 @@ async def apply_session(tenant_id: str, event: event_pb2.Event) -> list[event_pb
     """One report in its own transaction (tests; ingest batches through apply_sessions)."""
     await render_qr(event)
     return await write(apply_sessions, [(tenant_id, event)])
-
-
-def _dt(value: object) -> datetime:
-    """Raw SQLite rows hold datetimes as ISO text; asyncpg returns datetimes."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 async def get_session(tenant_id: str, session_id: str) -> models.Session | None:

@@ -51,13 +51,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def ts(dt: datetime) -> Timestamp:
+def to_ts(dt: datetime | None) -> Timestamp:
     out = Timestamp()
-    out.FromDatetime(dt)
+    if dt is not None:
+        out.FromDatetime(dt.astimezone(UTC))
     return out
 
 
-def _dt(value: Any) -> datetime:
+def from_ts(value: Timestamp) -> datetime | None:
+    """None for an unset timestamp."""
+    if value.seconds == 0 and value.nanos == 0:
+        return None
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def db_datetime(value: Any) -> datetime:
     """Raw SQLite rows hold datetimes as ISO text; asyncpg returns datetimes."""
     if isinstance(value, datetime):
         return value
@@ -104,8 +112,8 @@ def stored_message(row: dict[str, Any]) -> StoredMessage:
     msg.conversation_id = row["conversation_id"]
     msg.provider_message_id = row["provider_message_id"] or ""
     msg.status = row["status"]
-    msg.created_at.CopyFrom(ts(_dt(row["created_at"])))
-    msg.updated_at.CopyFrom(ts(_dt(row["updated_at"])))
+    msg.created_at.CopyFrom(to_ts(db_datetime(row["created_at"])))
+    msg.updated_at.CopyFrom(to_ts(db_datetime(row["updated_at"])))
     return StoredMessage(msg, row["to"] or "", int(row["attempts"] or 0))
 
 
@@ -118,8 +126,8 @@ async def _insert_messages(
         rows = []
         for s in chunk:
             m = s.message
-            m.created_at.CopyFrom(ts(at))
-            m.updated_at.CopyFrom(ts(at))
+            m.created_at.CopyFrom(to_ts(at))
+            m.updated_at.CopyFrom(to_ts(at))
             rows.append(
                 (
                     m.id,
@@ -290,7 +298,7 @@ async def append_events(
     for (event, conversation_id), event_id in zip(items, ids, strict=True):
         event.id = str(event_id)
         if not event.HasField("occurred_at"):
-            event.occurred_at.CopyFrom(ts(at))
+            event.occurred_at.CopyFrom(to_ts(at))
         kind = EVENT_KINDS.get(event.WhichOneof("payload") or "", 0)
         rows.append(
             (
@@ -342,7 +350,7 @@ async def store_inbound(
     contacts = await upsert_contacts(
         sql, [(tenant_id, m.channel_id, m.contact) for tenant_id, m in items], at
     )
-    sent_at = {id(m): (_ts_dt(m.timestamp) or at) for _, m in items}
+    sent_at = {id(m): (from_ts(m.timestamp) or at) for _, m in items}
     conversations = await upsert_conversations(
         sql,
         [
@@ -371,12 +379,6 @@ async def store_inbound(
     return events + await apply_pending_statuses(
         sql, [s for s in new if s.message.provider_message_id]
     )
-
-
-def _ts_dt(value: Timestamp) -> datetime | None:
-    if value.seconds == 0 and value.nanos == 0:
-        return None
-    return value.ToDatetime(tzinfo=UTC)
 
 
 # -- statuses --------------------------------------------------------------------------
@@ -466,7 +468,7 @@ async def apply_pending_statuses(
 
 async def _save_status(sql: Sql, targets: Sequence[StoredMessage], at: datetime) -> None:
     for s in targets:
-        s.message.updated_at.CopyFrom(ts(at))
+        s.message.updated_at.CopyFrom(to_ts(at))
     await sql.run_many(
         "UPDATE message SET status = ?, payload = ?, next_attempt_at = NULL, updated_at = ?"
         " WHERE id = ?",
@@ -572,7 +574,7 @@ async def create_outbound(
             msg.status = M.MESSAGE_STATUS_PENDING
             msg.idempotency_key = r.idempotency_key
             msg.contact.CopyFrom(contact)
-            msg.timestamp.CopyFrom(ts(at))
+            msg.timestamp.CopyFrom(to_ts(at))
             stored[i] = StoredMessage(msg, r.to)
         inserted = await _insert_messages(sql, list(stored.values()), at, lease_until)
         lost = {
@@ -650,7 +652,7 @@ async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
                 provider_message_id=item.provider_message_id,
                 status=M.MESSAGE_STATUS_SENT,
                 recipient_id=item.recipient_id,
-                timestamp=ts(at),
+                timestamp=to_ts(at),
             )
             events.append((status_event(msg, status), msg.conversation_id))
             # The provider's own `sent` webhook is then a duplicate of this transition.
@@ -664,7 +666,7 @@ async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
                     at,
                 )
             )
-        msg.updated_at.CopyFrom(ts(at))
+        msg.updated_at.CopyFrom(to_ts(at))
         updates.append((item.provider_message_id, msg.status, at, msg.id))
         targets.append(target)
     await sql.run_many(
@@ -723,7 +725,7 @@ async def mark_failed(
         provider_message_id=msg.provider_message_id,
         status=M.MESSAGE_STATUS_FAILED,
         errors=[error],
-        timestamp=ts(now()),
+        timestamp=to_ts(now()),
     )
     return await append_events(sql, [(status_event(msg, status), msg.conversation_id)])
 
