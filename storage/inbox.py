@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from storage import writes
 from storage.batching import GroupCommit
@@ -27,8 +28,16 @@ _INSERT = (
 )
 
 
-async def _insert(sql: Sql, rows: list[list[object]]) -> None:
-    await sql.run_many(_INSERT, rows)
+async def _insert(sql: Sql, records: list[InboxRecord], now: datetime) -> None:
+    # SQLite stores datetimes as the text tortoise writes; converted once per batch.
+    stamp = now if sql.postgres else now.isoformat(" ")
+    await sql.run_many(
+        _INSERT,
+        [
+            (r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, stamp)
+            for r in records
+        ],
+    )
 
 
 # Row states. "raw": acknowledged, body not parsed yet (Provider.parse_after_ack);
@@ -80,18 +89,14 @@ class InboxWriter:
         """Set while no webhook is waiting for its commit."""
         return self._commits.idle
 
-    async def write(self, records: list[InboxRecord]) -> None:
+    def write(self, records: list[InboxRecord]) -> Awaitable[Any]:
+        """Await the result: it is done once every record is committed."""
         if len(records) == 1:  # the common case, without gather's overhead
-            await self._commits.submit(records[0])
-        else:
-            await self._commits.submit_many(records)
+            return self._commits.submit(records[0])
+        return self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
-        now = datetime.now(UTC)
-        rows = [
-            [r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, now] for r in records
-        ]
-        await writer().run(_insert, rows)
+        await writer().run(_insert, records, datetime.now(UTC))
         self._on_commit()
         return [None] * len(records)
 
@@ -117,7 +122,7 @@ async def _pending(sql: Sql, after_id: int, limit: int) -> list[PendingRow]:
 async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:
     """Unprocessed rows past `after_id`, oldest first (read on the writer's connection,
     so it sees every commit the writer has made)."""
-    return await writer().run(_pending, after_id, limit)
+    return await writer().read(_pending, after_id, limit)
 
 
 async def mark_rows(ids: list[int], state: str, error: str | None = None) -> None:

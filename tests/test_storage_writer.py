@@ -1,0 +1,176 @@
+"""The SQLite writer: transactions run whole on the loop; durability by group fsync.
+
+These drive a real `SqliteWriter` on a file in a temp dir (no gateway): what they
+check is the writer's contract, which the gateway's acks rely on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.sql import Sql
+from storage.writer import SqliteWriter, WalSync
+
+WAL_FULL = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "5000"}
+
+# AUTOINCREMENT, as the inbox has: an insert that hits ON CONFLICT still rewrites
+# sqlite_sequence, so even a "no change" commit has WAL frames to sync.
+SCHEMA = (
+    "CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,"
+    " body BLOB NOT NULL)"
+)
+
+
+async def _insert(sql: Sql, keys: list[str]) -> int:
+    await sql.run_many(
+        "INSERT INTO item (key, body) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        [(key, os.urandom(512)) for key in keys],
+    )
+    rows = await sql.rows("SELECT COUNT(*) AS n FROM item")
+    return int(rows[0]["n"])
+
+
+async def _count(sql: Sql) -> int:
+    rows = await sql.rows("SELECT COUNT(*) AS n FROM item")
+    return int(rows[0]["n"])
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "w.sqlite3")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(SCHEMA)
+    return path
+
+
+class CountingSync(WalSync):
+    """WalSync that records each fsync round and the commits it covered."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.rounds: list[int] = []
+
+    def _sync(self) -> None:
+        covered = self._committed  # read in the pool thread, before the fsync
+        super()._sync()
+        self.rounds.append(covered)
+
+
+def _counting(writer: SqliteWriter) -> CountingSync:
+    assert writer._wal_sync is not None
+    sync = CountingSync(writer._path, writer._pool)
+    writer._wal_sync = sync
+    return sync
+
+
+async def test_run_returns_only_after_an_fsync_covers_its_commit(db_path: str) -> None:
+    writer = SqliteWriter(db_path, WAL_FULL)
+    sync = _counting(writer)
+    late: list[tuple[int, int]] = []
+
+    async def insert_one(sql: Sql, key: str) -> int:
+        await _insert(sql, [key])
+        return sync._committed + 1  # this transaction's ticket: the next commit
+
+    async def one(i: int) -> None:
+        ticket = await writer.run(insert_one, f"k{i}")
+        if sync._synced < ticket:  # returned before an fsync covered its commit
+            late.append((ticket, sync._synced))
+
+    try:
+        await asyncio.gather(*(one(i) for i in range(200)))
+        assert await writer.read(_count) == 200
+    finally:
+        await writer.close()
+    assert late == []
+    assert sync._synced == 200
+    # Fsyncs were shared: far fewer rounds than commits, each covering more.
+    assert 1 <= len(sync.rounds) < 200, sync.rounds
+    assert sync.rounds == sorted(sync.rounds)
+
+
+async def test_writer_connection_leaves_syncing_to_walsync(db_path: str) -> None:
+    writer = SqliteWriter(db_path, WAL_FULL)
+    try:
+        await writer.run(_insert, ["a"])
+        conn = writer._connect()
+        # NORMAL (1): the COMMIT writes the WAL without an fsync; WalSync does it.
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    finally:
+        await writer.close()
+
+
+async def test_a_conflicting_insert_still_commits_and_syncs(db_path: str) -> None:
+    writer = SqliteWriter(db_path, WAL_FULL)
+    sync = _counting(writer)
+    try:
+        assert await writer.run(_insert, ["same"]) == 1
+        assert await writer.run(_insert, ["same"]) == 1  # ON CONFLICT DO NOTHING
+        assert sync._synced == sync._committed == 2
+    finally:
+        await writer.close()
+
+
+async def test_checkpoints_run_off_the_loop_and_reach_the_database_file(db_path: str) -> None:
+    writer = SqliteWriter(db_path, WAL_FULL)
+    assert writer._wal_sync is not None
+    writer._wal_sync.CHECKPOINT_EVERY = 0.0  # every round checkpoints
+    try:
+        for i in range(20):
+            await writer.run(_insert, [f"c{i}"])
+    finally:
+        await writer.close()  # a last passive checkpoint
+    # A fresh connection that ignores the WAL entirely sees every row in the file.
+    with closing(sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM item").fetchone()[0] == 20
+
+
+async def test_read_sees_commits_and_takes_no_write_lock(db_path: str) -> None:
+    writer = SqliteWriter(db_path, WAL_FULL)
+    try:
+        await writer.run(_insert, ["x", "y"])
+        assert await writer.read(_count) == 2
+        assert not writer._connect().in_transaction
+    finally:
+        await writer.close()
+
+
+async def test_a_failing_transaction_rolls_back_and_the_writer_goes_on(db_path: str) -> None:
+    async def broken(sql: Sql) -> None:
+        await sql.run("INSERT INTO item (key, body) VALUES ('partial', x'00')")
+        await sql.run("INSERT INTO nowhere VALUES (1)")
+
+    writer = SqliteWriter(db_path, WAL_FULL)
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await writer.run(broken)
+        assert await writer.read(_count) == 0
+        assert await writer.run(_insert, ["after"]) == 1
+    finally:
+        await writer.close()
+
+
+@pytest.mark.parametrize("pragmas", [{"journal_mode": "DELETE"}, {"synchronous": "NORMAL"}])
+async def test_without_wal_full_each_commit_syncs_itself(
+    db_path: str, pragmas: dict[str, str]
+) -> None:
+    """Other journal/sync settings keep SQLite's own behaviour, commit in a thread."""
+    if pragmas.get("journal_mode") == "DELETE":
+        with closing(sqlite3.connect(db_path)) as conn:
+            conn.execute("PRAGMA journal_mode=DELETE")
+    writer = SqliteWriter(db_path, pragmas)
+    assert writer._wal_sync is None
+    try:
+        counts = await asyncio.gather(*(writer.run(_insert, [f"d{i}"]) for i in range(20)))
+        assert sorted(counts) == list(range(1, 21))
+    finally:
+        await writer.close()
