@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from gateway import fallback
 from gateway.bus import Bus
@@ -117,9 +118,9 @@ class Ingest:
         self._cursor = 0
         self._task: asyncio.Task[None] | None = None
 
-    async def accept(self, records: list[InboxRecord]) -> None:
-        """Durably record webhook deliveries; returns once committed."""
-        await self.writer.write(records)
+    def accept(self, records: list[InboxRecord]) -> Awaitable[Any]:
+        """Durably record webhook deliveries: await the result, done once committed."""
+        return self.writer.write(records)
 
     def _wake(self) -> None:
         self._idle.clear()

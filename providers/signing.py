@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 
@@ -12,7 +11,7 @@ from providers.base import PayloadError, SignatureError
 
 
 def hmac_hex(secret: str, body: bytes, algorithm: str = "sha256") -> str:
-    return hmac.new(secret.encode(), body, getattr(hashlib, algorithm)).hexdigest()
+    return hmac.digest(secret.encode(), body, algorithm).hex()
 
 
 def verify_hmac(

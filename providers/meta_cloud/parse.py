@@ -55,21 +55,26 @@ def _phone_number_id(value: dict[str, Any]) -> str:
 
 def route_keys(payload: Any) -> list[str]:
     """Phone number ids the payload is addressed to; PayloadError for a bad envelope."""
-    _check_envelope(payload)
+    check_envelope(payload)
     return _route_keys(payload)
 
 
 def _route_keys(payload: Any) -> list[str]:
     """The distinct `value.metadata.phone_number_id`s a payload addresses, in order."""
     keys: list[str] = []
-    for change in _changes(payload):
-        key = _phone_number_id(_dict(change.get("value")))
-        if key and key not in keys:
-            keys.append(key)
+    for entry in payload["entry"]:  # on every webhook before its ack: kept lean
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            if isinstance(metadata, dict):
+                key = _str(metadata.get("phone_number_id"))
+                if key and key not in keys:
+                    keys.append(key)
     return keys
 
 
-def _check_envelope(payload: Any) -> None:
+def check_envelope(payload: Any) -> None:
     if not isinstance(payload, dict):
         raise PayloadError(f"payload must be a JSON object, got {type(payload).__name__}")
     if "object" in payload and payload["object"] != OBJECT:
@@ -91,7 +96,7 @@ def parse_payload(
     `phone_number_id`, only changes addressed to that number. `provider` is the
     slug stamped on messages (Meta-compatible providers reuse this parser).
     """
-    _check_envelope(payload)
+    check_envelope(payload)
     events: list[event_pb2.Event] = []
     for change in _changes(payload):
         if change.get("field") not in (None, "messages"):

@@ -50,7 +50,7 @@ class MetaCloudProvider(Provider):
         return parse.route_keys(payload)
 
     def check(self, payload: Any) -> None:
-        parse.route_keys(payload)  # the envelope: the only thing the parser rejects
+        parse.check_envelope(payload)  # the only thing the parser rejects
 
     def handshake(self, query: Mapping[str, str]) -> str | None:
         token = query.get("hub.verify_token", "")
