@@ -23,6 +23,7 @@ commits use `read`, which takes no write lock.
 from __future__ import annotations
 
 import asyncio
+import operator
 import os
 import sqlite3
 import time
@@ -41,9 +42,16 @@ R = TypeVar("R")
 
 WriteFn = Callable[..., Awaitable[R]]
 
-# The same text forms tortoise stores, so ORM reads see identical values.
-sqlite3.register_adapter(date, lambda v: v.isoformat())
-sqlite3.register_adapter(datetime, lambda v: v.isoformat(" "))
+
+def _register_adapters() -> None:
+    """The text forms tortoise stores, so ORM reads see identical values. C-level
+    callables: the adapter runs for every datetime bound, and tortoise's own (a
+    lambda, registered when its SQLite backend loads) cost a Python frame each."""
+    sqlite3.register_adapter(date, date.isoformat)
+    sqlite3.register_adapter(datetime, operator.methodcaller("isoformat", " "))
+
+
+_register_adapters()
 
 
 class Writer(ABC):
@@ -176,6 +184,7 @@ class SqliteWriter(Writer):
     """
 
     def __init__(self, path: str, pragmas: dict[str, str]) -> None:
+        _register_adapters()  # again: tortoise's SQLite backend has loaded by now
         self._path = path
         self._pragmas = dict(pragmas)
         self._conn: sqlite3.Connection | None = None

@@ -51,10 +51,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_ts(dt: datetime | None) -> Timestamp:
+    """Exact integer arithmetic (Timestamp.FromDatetime goes through calendar.timegm)."""
     out = Timestamp()
     if dt is not None:
-        out.FromDatetime(dt.astimezone(UTC))
+        delta = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)) - _EPOCH
+        out.seconds = delta.days * 86_400 + delta.seconds
+        out.nanos = delta.microseconds * 1_000
     return out
 
 
@@ -124,10 +130,11 @@ async def _insert_messages(
     inserted: set[str] = set()
     for chunk in _chunks(msgs, _CHUNK // 16):
         rows = []
+        stamp = to_ts(at)
         for s in chunk:
             m = s.message
-            m.created_at.CopyFrom(to_ts(at))
-            m.updated_at.CopyFrom(to_ts(at))
+            m.created_at.CopyFrom(stamp)
+            m.updated_at.CopyFrom(stamp)
             rows.append(
                 (
                     m.id,

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from storage.ids import new_id
 from storage.sql import Sql
 from storage.writer import SqliteWriter, WalSync
+from storage.writes import from_ts, to_ts
 
 WAL_FULL = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "5000"}
 
@@ -174,3 +179,33 @@ async def test_without_wal_full_each_commit_syncs_itself(
         assert sorted(counts) == list(range(1, 21))
     finally:
         await writer.close()
+
+
+# -- the small conversions every stored row goes through --------------------------------
+
+
+@pytest.mark.parametrize(
+    "dt",
+    [
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2026, 11, 21, 20, 31, 54, 123456, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # before the epoch
+        datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_to_ts_matches_protobuf_and_round_trips(dt: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(dt.astimezone(UTC))
+    got = to_ts(dt)
+    assert (got.seconds, got.nanos) == (expected.seconds, expected.nanos)
+    # The epoch itself reads back as "unset" (None), like any zero Timestamp.
+    assert from_ts(got) == (None if got.seconds == got.nanos == 0 else dt)
+
+
+def test_new_ids_are_unique_prefixed_and_time_ordered() -> None:
+    ids = [new_id("msg") for _ in range(5_000)]  # crosses several random-byte blocks
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"msg_[0-9a-f]{12}[0-9a-f]{16}", i) for i in ids)
+    stamps = [i[4:16] for i in ids]
+    assert stamps == sorted(stamps)

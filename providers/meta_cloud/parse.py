@@ -125,21 +125,26 @@ def message_event(
 ) -> event_pb2.Event:
     """A `message_new` event for one Meta-shaped inbound message object."""
     ts = _timestamp(raw.get("timestamp"))
-    message = message_pb2.Message(
-        channel_id=channel_id,
-        provider=provider,
-        provider_message_id=_str(raw.get("id")),
-        contact=sender,
-        direction=message_pb2.DIRECTION_INBOUND,
-        status=message_pb2.MESSAGE_STATUS_RECEIVED,
-        timestamp=ts,
-        context=_context(raw),
-        errors=_errors(raw.get("errors")),
-        group_id=_str(raw.get("group_id")),
-    )
+    context = _context(raw)
+    # Filled in place: a Message handed to Event(message_new=...) is copied whole.
+    event = event_pb2.Event(channel_id=channel_id, occurred_at=ts)
+    message = event.message_new
+    message.SetInParent()
+    message.channel_id = channel_id
+    message.provider = provider
+    message.provider_message_id = _str(raw.get("id"))
+    message.contact.CopyFrom(sender)
+    message.direction = message_pb2.DIRECTION_INBOUND
+    message.status = message_pb2.MESSAGE_STATUS_RECEIVED
+    if ts is not None:
+        message.timestamp.CopyFrom(ts)
+    if context is not None:
+        message.context.CopyFrom(context)
+    message.errors.extend(_errors(raw.get("errors")))
+    message.group_id = _str(raw.get("group_id"))
     field, content = _content(raw)
     getattr(message, field).CopyFrom(content)
-    return event_pb2.Event(channel_id=channel_id, occurred_at=ts, message_new=message)
+    return event
 
 
 def contact(raw: dict[str, Any], contacts: list[dict[str, Any]]) -> message_pb2.Contact:
