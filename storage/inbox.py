@@ -28,16 +28,21 @@ _INSERT = (
 )
 
 
-async def _insert(sql: Sql, records: list[InboxRecord], now: datetime) -> None:
+async def _insert(sql: Sql, records: list[InboxRecord], now: datetime) -> bool:
+    """Insert what is new; False when every record was a redelivery (SQLite only
+    tells: on PostgreSQL this is always True)."""
     # SQLite stores datetimes as the text tortoise writes; converted once per batch.
     stamp = now if sql.postgres else now.isoformat(" ")
-    await sql.run_many(
-        _INSERT,
-        [
-            (r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, stamp)
-            for r in records
-        ],
-    )
+    rows = [
+        (r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, stamp) for r in records
+    ]
+    if sql.postgres:
+        await sql.run_many(_INSERT, rows)
+        return True
+    before = await sql.rows("SELECT total_changes() AS n")
+    await sql.run_many(_INSERT, rows)
+    after = await sql.rows("SELECT total_changes() AS n")
+    return bool(after[0]["n"] != before[0]["n"])
 
 
 # Row states. "raw": acknowledged, body not parsed yet (Provider.parse_after_ack);
@@ -96,8 +101,8 @@ class InboxWriter:
         return self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
-        await writer().run(_insert, records, datetime.now(UTC))
-        self._on_commit()
+        if await writer().run(_insert, records, datetime.now(UTC)):
+            self._on_commit()  # redeliveries alone leave ingest nothing to do
         return [None] * len(records)
 
 

@@ -129,9 +129,15 @@ class WalSync:
         self._synced = 0
         self._round: asyncio.Future[None] | None = None
 
-    def committed(self) -> int:
-        """Record a commit; returns its ticket for `durable`."""
-        self._committed += 1
+    def committed(self, changed: bool = True) -> int:
+        """Record a commit; returns its ticket for `durable`.
+
+        A commit that changed no row needs no fsync of its own, but its caller may
+        act on rows it read (a duplicate webhook is acknowledged because the first
+        delivery is stored), so its ticket is that of the last commit before it.
+        """
+        if changed:
+            self._committed += 1
         return self._committed
 
     async def durable(self, ticket: int) -> None:
@@ -226,9 +232,11 @@ class SqliteWriter(Writer):
 
     async def run(self, fn: WriteFn[R], *args: Any) -> R:
         if self._wal_sync is not None:  # synchronous from BEGIN to COMMIT: no lock needed
+            changes = self._connect().total_changes
             conn, result = self._transaction(fn, args)
             self._commit(conn)
-            await self._wal_sync.durable(self._wal_sync.committed())
+            changed = conn.total_changes != changes
+            await self._wal_sync.durable(self._wal_sync.committed(changed))
             return result
         async with self._lock:
             conn, result = self._transaction(fn, args)

@@ -114,13 +114,24 @@ async def test_writer_connection_leaves_syncing_to_walsync(db_path: str) -> None
         await writer.close()
 
 
-async def test_a_conflicting_insert_still_commits_and_syncs(db_path: str) -> None:
+async def test_a_commit_that_changed_nothing_waits_only_for_earlier_commits(
+    db_path: str,
+) -> None:
+    """A duplicate is acknowledged because the first delivery is stored: it needs no
+    fsync of its own, but must not return before the first one is on disk."""
     writer = SqliteWriter(db_path, WAL_FULL)
     sync = _counting(writer)
     try:
-        assert await writer.run(_insert, ["same"]) == 1
+        first = asyncio.ensure_future(writer.run(_insert, ["same"]))
+        await asyncio.sleep(0)  # the first commit is written, its fsync not done yet
+        assert sync._committed == 1
         assert await writer.run(_insert, ["same"]) == 1  # ON CONFLICT DO NOTHING
-        assert sync._synced == sync._committed == 2
+        assert sync._synced >= 1  # ...so the duplicate waited for the first's fsync
+        await first
+        rounds = len(sync.rounds)
+        assert await writer.run(_insert, ["same"]) == 1  # all synced already
+        assert len(sync.rounds) == rounds  # no fsync for a commit that changed nothing
+        assert sync._committed == 1
     finally:
         await writer.close()
 
