@@ -385,8 +385,14 @@ def wagate_executable() -> str:
     return str(REPO / ".venv" / "bin" / "wagate")
 
 
-def start_gateway(group: ProcessGroup, name: str, graph_base_url: str) -> Server:
-    """`wagate serve` with a fresh SQLite database; returns once `GET /readyz` is 200."""
+def start_gateway(
+    group: ProcessGroup, name: str, graph_base_url: str, source: Path | None = None
+) -> Server:
+    """`wagate serve` with a fresh SQLite database; returns once `GET /readyz` is 200.
+
+    `source`: another checkout of this repository to run instead of the installed
+    package (bench/compare.py); its modules are imported ahead of the installed ones.
+    """
     workdir = group.tmpdir / name
     workdir.mkdir()
     config_path = workdir / "wagate.yaml"
@@ -402,6 +408,10 @@ def start_gateway(group: ProcessGroup, name: str, graph_base_url: str) -> Server
         "WAGATE_LOG_LEVEL": "warning",
     }
     argv = [wagate_executable(), "serve", "--config", str(config_path)]
+    if source is not None:
+        env["PYTHONPATH"] = f"{source}{os.pathsep}{source / 'proto'}"
+        run = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
+        argv = [PYTHON, "-c", run, *argv[1:]]
     # Unset what could point the gateway elsewhere (embedded bus, this config only).
     unset = ("WAGATE_CONFIG", "WAGATE_REDIS_URL")
     server = group.spawn(name, argv, env=env, unset=unset, port=http_port)
