@@ -245,7 +245,9 @@ class SqliteWriter(Writer):
             return result
 
     async def read(self, fn: WriteFn[R], *args: Any) -> R:
-        async with self._lock:  # one connection: never between another's statements
+        # The lock matters only without WalSync, where `run` awaits its COMMIT in a
+        # thread: a read must not run on the connection in between.
+        async with self._lock:
             result: R = _drive(fn(_SyncSql(self._connect()), *args))  # type: ignore[arg-type]
             return result
 
