@@ -10,23 +10,20 @@ hop waits for the event loop and for the GIL, so a transaction held the lock
 across many loop iterations and every webhook ack queued behind it. So on
 SQLite every write transaction runs whole, on the loop, on a dedicated
 connection: the `storage.writes` functions only await `Sql` methods, which here
-complete synchronously, so the coroutine is driven to its end in one step: from
-BEGIN to COMMIT nothing else runs, and commit order is call order.
-
-Durability (`synchronous=FULL`) is not paid inside the write lock: the COMMIT
-only writes the WAL, and `WalSync` fsyncs it in a thread for every commit made
-so far, while the loop goes on. A caller's `run` returns once its commit is on
-disk; a webhook is acknowledged only then. Reads that must see the writer's own
-commits use `read`, which takes no write lock.
+complete synchronously, so the coroutine is driven to its end in one step. The
+loop blocks for the SQL itself (tens of microseconds for a batch); the COMMIT,
+whose fsync releases the GIL, runs in a thread with the write lock still held, so
+a row other connections can see is already on disk, and every event about it is
+published after that. Transactions never interleave, and commit order is call
+order. Reads that must see the writer's own commits use `read`, on the same
+connection, without a write transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import operator
-import os
 import sqlite3
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -106,103 +103,17 @@ def _drive(coro: Coroutine[Any, Any, R]) -> R:
     raise RuntimeError("a write transaction awaited something other than SQL")
 
 
-class WalSync:
-    """Group durability for a WAL database: one fsync of the `-wal` file makes every
-    commit written before it durable.
-
-    The writer connection commits with `synchronous=NORMAL` (frames written, not
-    synced) and then waits here. Commits that arrive while an fsync is running wait
-    for the next one, so the write lock is never held across an fsync and a busy
-    writer needs far fewer fsyncs than commits. Checkpoints, which SQLite would run
-    inside a COMMIT on the loop, run here too, on their own connection.
-    """
-
-    CHECKPOINT_EVERY = 0.5  # seconds between passive checkpoints while writing
-
-    def __init__(self, path: str, pool: ThreadPoolExecutor) -> None:
-        self._path = path
-        self._pool = pool
-        self._fd: int | None = None
-        self._checkpointer: sqlite3.Connection | None = None
-        self._last_checkpoint = time.monotonic()
-        self._committed = 0
-        self._synced = 0
-        self._round: asyncio.Future[None] | None = None
-
-    def committed(self, changed: bool = True) -> int:
-        """Record a commit; returns its ticket for `durable`.
-
-        A commit that changed no row needs no fsync of its own, but its caller may
-        act on rows it read (a duplicate webhook is acknowledged because the first
-        delivery is stored), so its ticket is that of the last commit before it.
-        """
-        if changed:
-            self._committed += 1
-        return self._committed
-
-    async def durable(self, ticket: int) -> None:
-        """Return once the commit with `ticket` is on disk."""
-        while self._synced < ticket:
-            if self._round is None:
-                self._round = asyncio.ensure_future(self._sync_round())
-            await asyncio.shield(self._round)
-
-    async def _sync_round(self) -> None:
-        target = self._committed
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, self._sync)
-            self._synced = max(self._synced, target)
-        finally:
-            self._round = None
-
-    def _sync(self) -> None:
-        """In the pool thread: fsync the WAL; now and then, checkpoint it."""
-        fd = self._fd
-        if fd is None or os.fstat(fd).st_nlink == 0:  # first use, or the file was replaced
-            if fd is not None:
-                os.close(fd)
-            fd = self._fd = os.open(f"{self._path}-wal", os.O_RDONLY)
-        os.fsync(fd)
-        if time.monotonic() - self._last_checkpoint >= self.CHECKPOINT_EVERY:
-            self._last_checkpoint = time.monotonic()
-            if self._checkpointer is None:
-                self._checkpointer = sqlite3.connect(
-                    self._path, isolation_level=None, check_same_thread=False
-                )
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def close(self) -> None:
-        """In the pool thread, after the last commit."""
-        if self._checkpointer is not None:
-            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self._checkpointer.close()
-            self._checkpointer = None
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 class SqliteWriter(Writer):
-    """Write transactions on one dedicated sqlite3 connection, run whole on the loop.
-
-    In WAL mode with `synchronous=FULL` (the default URL), durability comes from
-    `WalSync`, outside the write lock. Otherwise each COMMIT runs in a thread.
-    """
+    """Write transactions on one dedicated sqlite3 connection, run whole on the loop;
+    each COMMIT (with its fsync) in a thread, the write lock held until it is done."""
 
     def __init__(self, path: str, pragmas: dict[str, str]) -> None:
         _register_adapters()  # again: tortoise's SQLite backend has loaded by now
         self._path = path
-        self._pragmas = dict(pragmas)
+        self._pragmas = pragmas
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-sync")
-        wal = self._pragmas.get("journal_mode", "").upper() == "WAL"
-        full = self._pragmas.get("synchronous", "FULL").upper() in ("FULL", "EXTRA", "2", "3")
-        self._wal_sync: WalSync | None = None
-        if wal and full:
-            self._wal_sync = WalSync(path, self._pool)
-            self._pragmas["synchronous"] = "NORMAL"  # WalSync does the syncing
-            self._pragmas["wal_autocheckpoint"] = "0"  # and the checkpoints
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -219,42 +130,33 @@ class SqliteWriter(Writer):
             conn.execute("ROLLBACK")
             raise
 
-    def _transaction(self, fn: WriteFn[R], args: tuple[Any, ...]) -> tuple[sqlite3.Connection, R]:
-        """BEGIN and the statements; the caller commits."""
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result: R = _drive(fn(_SyncSql(conn), *args))  # type: ignore[arg-type]
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return conn, result
-
     async def run(self, fn: WriteFn[R], *args: Any) -> R:
-        if self._wal_sync is not None:  # synchronous from BEGIN to COMMIT: no lock needed
-            changes = self._connect().total_changes
-            conn, result = self._transaction(fn, args)
-            self._commit(conn)
-            changed = conn.total_changes != changes
-            await self._wal_sync.durable(self._wal_sync.committed(changed))
-            return result
         async with self._lock:
-            conn, result = self._transaction(fn, args)
-            # The fsync releases the GIL: let the loop run meanwhile.
-            await asyncio.get_running_loop().run_in_executor(self._pool, self._commit, conn)
+            conn = self._connect()
+            changes = conn.total_changes
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result: R = _drive(fn(_SyncSql(conn), *args))  # type: ignore[arg-type]
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            if conn.total_changes == changes:
+                # Nothing stored, so nothing to commit. Not COMMIT: an INSERT that hit
+                # ON CONFLICT DO NOTHING still dirtied an AUTOINCREMENT table's
+                # sqlite_sequence page, and its COMMIT would append to the WAL and fsync
+                # on the loop, for every redelivered webhook.
+                conn.execute("ROLLBACK")
+            else:  # the fsync releases the GIL: let the loop run meanwhile
+                await asyncio.get_running_loop().run_in_executor(self._pool, self._commit, conn)
             return result
 
     async def read(self, fn: WriteFn[R], *args: Any) -> R:
-        # The lock matters only without WalSync, where `run` awaits its COMMIT in a
-        # thread: a read must not run on the connection in between.
-        async with self._lock:
+        async with self._lock:  # not while a COMMIT is running on this connection
             result: R = _drive(fn(_SyncSql(self._connect()), *args))  # type: ignore[arg-type]
             return result
 
     async def close(self) -> None:
         async with self._lock:
-            if self._wal_sync is not None:
-                await asyncio.get_running_loop().run_in_executor(self._pool, self._wal_sync.close)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None

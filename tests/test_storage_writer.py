@@ -1,4 +1,4 @@
-"""The SQLite writer: transactions run whole on the loop; durability by group fsync.
+"""The SQLite writer: transactions run whole on the loop, COMMIT and fsync in a thread.
 
 These drive a real `SqliteWriter` on a file in a temp dir (no gateway): what they
 check is the writer's contract, which the gateway's acks rely on.
@@ -10,17 +10,17 @@ import asyncio
 import os
 import re
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from storage.ids import new_id
 from storage.sql import Sql
-from storage.writer import SqliteWriter, WalSync
+from storage.writer import SqliteWriter
 from storage.writes import from_ts, to_ts
 
 WAL_FULL = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "5000"}
@@ -56,98 +56,75 @@ def db_path(tmp_path: Path) -> str:
     return path
 
 
-class CountingSync(WalSync):
-    """WalSync that records each fsync round and the commits it covered."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.rounds: list[int] = []
-
-    def _sync(self) -> None:
-        covered = self._committed  # read in the pool thread, before the fsync
-        super()._sync()
-        self.rounds.append(covered)
+def _wal_size(db_path: str) -> int:
+    return os.path.getsize(f"{db_path}-wal")
 
 
-def _counting(writer: SqliteWriter) -> CountingSync:
-    assert writer._wal_sync is not None
-    sync = CountingSync(writer._path, writer._pool)
-    writer._wal_sync = sync
-    return sync
+class CountingWriter(SqliteWriter):
+    """Counts the COMMITs that reach the commit thread (each one an fsync)."""
+
+    commits = 0
+
+    def _commit(self, conn: sqlite3.Connection) -> None:
+        self.commits += 1
+        super()._commit(conn)
 
 
-async def test_run_returns_only_after_an_fsync_covers_its_commit(db_path: str) -> None:
-    writer = SqliteWriter(db_path, WAL_FULL)
-    sync = _counting(writer)
-    late: list[tuple[int, int]] = []
-
-    async def insert_one(sql: Sql, key: str) -> int:
-        await _insert(sql, [key])
-        return sync._committed + 1  # this transaction's ticket: the next commit
-
-    async def one(i: int) -> None:
-        ticket = await writer.run(insert_one, f"k{i}")
-        if sync._synced < ticket:  # returned before an fsync covered its commit
-            late.append((ticket, sync._synced))
-
+async def test_concurrent_transactions_all_commit_in_call_order(db_path: str) -> None:
+    writer = CountingWriter(db_path, WAL_FULL)
     try:
-        await asyncio.gather(*(one(i) for i in range(200)))
-        assert await writer.read(_count) == 200
+        counts = await asyncio.gather(*(writer.run(_insert, [f"k{i}"]) for i in range(100)))
+        # Each saw every commit before it: they ran one at a time, in call order.
+        assert counts == list(range(1, 101))
+        assert writer.commits == 100
     finally:
         await writer.close()
-    assert late == []
-    assert sync._synced == 200
-    # Fsyncs were shared: far fewer rounds than commits, each covering more.
-    assert 1 <= len(sync.rounds) < 200, sync.rounds
-    assert sync.rounds == sorted(sync.rounds)
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM item").fetchone()[0] == 100
 
 
-async def test_writer_connection_leaves_syncing_to_walsync(db_path: str) -> None:
-    writer = SqliteWriter(db_path, WAL_FULL)
+async def test_a_transaction_that_stored_nothing_is_not_committed(db_path: str) -> None:
+    """A redelivery hits ON CONFLICT DO NOTHING: no commit, so no WAL append and no
+    fsync (AUTOINCREMENT would have made COMMIT write sqlite_sequence anyway)."""
+    writer = CountingWriter(db_path, WAL_FULL)
     try:
-        await writer.run(_insert, ["a"])
-        conn = writer._connect()
-        # NORMAL (1): the COMMIT writes the WAL without an fsync; WalSync does it.
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
-        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        assert await writer.run(_insert, ["same"]) == 1
+        wal = _wal_size(db_path)
+        assert await writer.run(_insert, ["same"]) == 1
+        assert await writer.run(_insert, ["same", "same"]) == 1
+        assert writer.commits == 1
+        assert _wal_size(db_path) == wal
+        assert not writer._connect().in_transaction
+        assert await writer.run(_insert, ["new"]) == 2  # and the writer goes on
+        assert writer.commits == 2
     finally:
         await writer.close()
 
 
-async def test_a_commit_that_changed_nothing_waits_only_for_earlier_commits(
-    db_path: str,
-) -> None:
-    """A duplicate is acknowledged because the first delivery is stored: it needs no
-    fsync of its own, but must not return before the first one is on disk."""
-    writer = SqliteWriter(db_path, WAL_FULL)
-    sync = _counting(writer)
+async def test_a_duplicate_waits_for_the_first_delivery_to_be_durable(db_path: str) -> None:
+    """The duplicate is acknowledged because the first delivery is stored: its
+    transaction may not even start before the first one's COMMIT has returned."""
+    writer = CountingWriter(db_path, WAL_FULL)
+    order: list[str] = []
+    slow_commit = writer._commit
+
+    def commit(conn: sqlite3.Connection) -> None:
+        order.append("first commit starts")
+        time.sleep(0.05)  # a slow disk
+        slow_commit(conn)
+        order.append("first commit done")
+
+    writer._commit = commit  # type: ignore[method-assign]
     try:
         first = asyncio.ensure_future(writer.run(_insert, ["same"]))
-        await asyncio.sleep(0)  # the first commit is written, its fsync not done yet
-        assert sync._committed == 1
-        assert await writer.run(_insert, ["same"]) == 1  # ON CONFLICT DO NOTHING
-        assert sync._synced >= 1  # ...so the duplicate waited for the first's fsync
+        await asyncio.sleep(0.01)  # the first is in its COMMIT now
+        assert order == ["first commit starts"]
+        assert await writer.run(_insert, ["same"]) == 1
+        order.append("duplicate answered")
         await first
-        rounds = len(sync.rounds)
-        assert await writer.run(_insert, ["same"]) == 1  # all synced already
-        assert len(sync.rounds) == rounds  # no fsync for a commit that changed nothing
-        assert sync._committed == 1
     finally:
         await writer.close()
-
-
-async def test_checkpoints_run_off_the_loop_and_reach_the_database_file(db_path: str) -> None:
-    writer = SqliteWriter(db_path, WAL_FULL)
-    assert writer._wal_sync is not None
-    writer._wal_sync.CHECKPOINT_EVERY = 0.0  # every round checkpoints
-    try:
-        for i in range(20):
-            await writer.run(_insert, [f"c{i}"])
-    finally:
-        await writer.close()  # a last passive checkpoint
-    # A fresh connection that ignores the WAL entirely sees every row in the file.
-    with closing(sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM item").fetchone()[0] == 20
+    assert order == ["first commit starts", "first commit done", "duplicate answered"]
 
 
 async def test_read_sees_commits_and_takes_no_write_lock(db_path: str) -> None:
@@ -179,12 +156,11 @@ async def test_a_failing_transaction_rolls_back_and_the_writer_goes_on(db_path: 
 async def test_without_wal_full_each_commit_syncs_itself(
     db_path: str, pragmas: dict[str, str]
 ) -> None:
-    """Other journal/sync settings keep SQLite's own behaviour, commit in a thread."""
+    """Other journal and sync settings work the same way."""
     if pragmas.get("journal_mode") == "DELETE":
         with closing(sqlite3.connect(db_path)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
     writer = SqliteWriter(db_path, pragmas)
-    assert writer._wal_sync is None
     try:
         counts = await asyncio.gather(*(writer.run(_insert, [f"d{i}"]) for i in range(20)))
         assert sorted(counts) == list(range(1, 21))
