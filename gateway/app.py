@@ -86,7 +86,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         rt.outbox.start()
         app.ctx.grpc = await start_grpc(rt, current.http_host, current.grpc_port, app.ctx.bots)
         # Everything loaded so far lives as long as the process: keep it out of the
-        # collector, or each full collection walks it all (~40 ms with the loop blocked).
+        # collector, or each full collection walks it all (tens of ms, loop blocked).
         gc.collect()
         gc.freeze()
         log.info(
