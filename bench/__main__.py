@@ -45,6 +45,7 @@ from bench.servers import (
     start_fake_graph,
     start_gateway,
     tree_rss_kib,
+    wait_drained,
 )
 
 INGEST_TARGET = 0.50  # gateway req/s >= 50 % of bare Sanic
@@ -137,23 +138,6 @@ def _db_summary(db_path: Path) -> dict[str, Any]:
     return out
 
 
-def _wait_drained(db_path: Path, timeout: float = 120.0) -> float | None:
-    """Seconds until the inbox has no pending row (the after-ack backlog is applied)."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
-                (pending,) = conn.execute(
-                    "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'raw')"
-                ).fetchone()
-        except sqlite3.Error:
-            pending = 1
-        if not pending:
-            return time.monotonic() - start
-        time.sleep(0.05)
-    return None
-
-
 def _finish_gateway(server: Server, run: GatewayRun, group: ProcessGroup) -> None:
     server.stop(timeout=20.0)
     run.exit_code = server.exit_code
@@ -209,7 +193,7 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
             cpu0 = cpu_seconds(gateway.pid)
             report.unique = load.run("gateway, unique bodies", gateway.port, script, opts.duration)
             run.cpu_pct = 100 * (cpu_seconds(gateway.pid) - cpu0) / report.unique.duration_s
-            report.drain_s = _wait_drained(group.tmpdir / gateway.name / "bench.sqlite3")
+            report.drain_s = wait_drained(group.tmpdir / gateway.name / "bench.sqlite3")
             print("ingest: gateway, identical body ...", flush=True)
             script = load.prepare(f"{run_id}d", 1)
             report.duplicate = load.run(

@@ -24,10 +24,17 @@ import uuid
 from pathlib import Path
 
 from bench import send as send_mod
-from bench.__main__ import _wait_drained
 from bench.ingest import IngestLoad, ensure_wrk
 from bench.report import num, table
-from bench.servers import REPO, ProcessGroup, Server, cpu_seconds, start_fake_graph, start_gateway
+from bench.servers import (
+    REPO,
+    ProcessGroup,
+    Server,
+    cpu_seconds,
+    start_fake_graph,
+    start_gateway,
+    wait_drained,
+)
 
 KINDS = ("unique", "dedup", "stored", "send")
 
@@ -40,7 +47,7 @@ def _ingest(group: ProcessGroup, gateway: Server, kind: str, duration: float) ->
     result = load.run(gateway.name, gateway.port, script, duration)
     out = {"req/s": result.rps, "p99 ms": result.p99_ms, "non-2xx": float(result.non2xx)}
     if kind == "stored":
-        drain = _wait_drained(group.tmpdir / gateway.name / "bench.sqlite3")
+        drain = wait_drained(group.tmpdir / gateway.name / "bench.sqlite3")
         if drain is None:
             raise RuntimeError(f"{gateway.name}: the backlog was not applied within 120 s")
         out["stored/s"] = result.requests / (result.duration_s + drain)

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -418,3 +419,20 @@ def start_gateway(
     server.extra["grpc_port"] = grpc_port
     wait_http(server, "/readyz", timeout=60.0)
     return server
+
+
+def wait_drained(db_path: Path, timeout: float = 120.0) -> float | None:
+    """Seconds until the inbox has no pending row (the after-ack backlog is applied)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+                (pending,) = conn.execute(
+                    "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'raw')"
+                ).fetchone()
+        except sqlite3.Error:
+            pending = 1
+        if not pending:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return None
