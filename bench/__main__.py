@@ -190,10 +190,12 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
             if warm.non2xx:
                 print(f"  warm-up: {warm.non2xx} non-2xx, e.g. {warm.first_bad}", flush=True)
             script = load.prepare(f"{run_id}u", bodies_needed(warm, opts.duration))
+            db_path = group.tmpdir / gateway.name / "bench.sqlite3"
+            wait_drained(db_path)  # every run starts from an empty backlog
             cpu0 = cpu_seconds(gateway.pid)
             report.unique = load.run("gateway, unique bodies", gateway.port, script, opts.duration)
             run.cpu_pct = 100 * (cpu_seconds(gateway.pid) - cpu0) / report.unique.duration_s
-            report.drain_s = wait_drained(group.tmpdir / gateway.name / "bench.sqlite3")
+            report.drain_s = wait_drained(db_path)
             print("ingest: gateway, identical body ...", flush=True)
             script = load.prepare(f"{run_id}d", 1)
             report.duplicate = load.run(
@@ -210,6 +212,7 @@ def bench_ingest(group: ProcessGroup, opts: Options, graph: Server, report: Inge
                     f"gateway, {kind} unique bodies", gateway.port, script, opts.duration
                 )
                 setattr(report, kind, result)
+                wait_drained(db_path)
     finally:
         run.peak_rss_kib = sampler.peak_kib
         _finish_gateway(gateway, run, group)
