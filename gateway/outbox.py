@@ -23,6 +23,7 @@ from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedCon
 from storage import models, repo, writes
 from storage.batching import GroupCommit
 from storage.status import advances
+from storage.times import now
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2, messaging_service_pb2
 
@@ -73,7 +74,7 @@ class Outbox:
         await self._publish(await writer().run(fn, *args))
 
     async def _create_batch(self, requests: list[writes.OutboundRequest]) -> list[writes.Outbound]:
-        outs, events = await writer().run(writes.create_outbound, requests, repo.now() + LEASE)
+        outs, events = await writer().run(writes.create_outbound, requests, now() + LEASE)
         await self._publish(events)
         return outs
 
@@ -149,7 +150,7 @@ class Outbox:
         if exc.retryable and attempt < self.max_attempts:
             delay = exc.retry_after or self.base_delay * 2 ** (attempt - 1)
             delay *= random.uniform(1.0, 1.2)  # jitter: retries from many sends spread out
-            await repo.schedule_retry(msg.id, repo.now() + timedelta(seconds=delay))
+            await repo.schedule_retry(msg.id, now() + timedelta(seconds=delay))
             log.warning("send failed, will retry", extra={**extra, "delay_s": round(delay, 2)})
             self._wakeup.set()
             return
@@ -170,7 +171,7 @@ class Outbox:
                     rt = self.tenants.channel(stored.message.channel_id)
                     if rt is None or stored.message.id in self._inflight:
                         continue
-                    await repo.schedule_retry(stored.message.id, repo.now() + LEASE, count=False)
+                    await repo.schedule_retry(stored.message.id, now() + LEASE, count=False)
                     task = asyncio.create_task(self._attempt(rt, stored))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)

@@ -12,12 +12,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage import writes
 from storage.batching import GroupCommit
 from storage.sql import Sql
+from storage.times import db_text, now
 from storage.writer import writer
 
 log = logging.getLogger("wagate.inbox")
@@ -28,11 +29,11 @@ _INSERT = (
 )
 
 
-async def _insert(sql: Sql, records: list[InboxRecord], now: datetime) -> bool:
+async def _insert(sql: Sql, records: list[InboxRecord], at: datetime) -> bool:
     """Insert what is new; False when every record was a redelivery (SQLite only
     tells: on PostgreSQL this is always True)."""
-    # SQLite stores datetimes as the text tortoise writes; converted once per batch.
-    stamp = now if sql.postgres else now.isoformat(" ")
+    # SQLite stores datetimes as text; converted once per batch, not once per row.
+    stamp = at if sql.postgres else db_text(at)
     rows = [
         (r.channel_id, r.provider, r.dedup_key, r.body, r.events, r.state, stamp) for r in records
     ]
@@ -101,7 +102,7 @@ class InboxWriter:
         return self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
-        if await writer().run(_insert, records, datetime.now(UTC)):
+        if await writer().run(_insert, records, now()):
             self._on_commit()  # redeliveries alone leave ingest nothing to do
         return [None] * len(records)
 

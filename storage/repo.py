@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
 from storage import models, writes
+from storage.times import from_micros, now, to_micros, to_ts
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
 
@@ -18,11 +19,6 @@ M = message_pb2
 
 
 R = TypeVar("R")
-
-# Time conversions live with the writes; the repository hands out the same ones.
-now = writes.now
-to_ts = writes.to_ts
-from_ts = writes.from_ts
 
 
 def key_hash(api_key: str) -> str:
@@ -184,19 +180,15 @@ async def list_messages(
     return rows, (rows[-1].seq if more else None)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def conversation_cursor(row: models.Conversation) -> str:
     """`<last message, µs since the epoch>.<seq>`: where the next page starts."""
-    micros = (row.last_message_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}.{row.seq}"
+    return f"{to_micros(row.last_message_at)}.{row.seq}"
 
 
 def parse_conversation_cursor(cursor: str) -> tuple[datetime, int]:
     """ValueError for anything `conversation_cursor` did not make."""
     micros, seq = cursor.split(".")
-    return _EPOCH + timedelta(microseconds=int(micros)), int(seq)
+    return from_micros(int(micros)), int(seq)
 
 
 async def list_conversations(

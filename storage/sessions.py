@@ -17,7 +17,8 @@ from storage import models
 from storage.qr_image import qr_data_url
 from storage.repo import write
 from storage.sql import Sql
-from storage.writes import append_events, db_datetime, from_ts, now, to_ts
+from storage.times import db_datetime, from_ts, now, to_ts
+from storage.writes import append_events
 from wagate.v1 import event_pb2, session_service_pb2
 
 E = event_pb2

@@ -22,7 +22,6 @@ connection, without a write transaction.
 from __future__ import annotations
 
 import asyncio
-import operator
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -34,6 +33,7 @@ from tortoise import connections
 
 from storage.db import DEFAULT, transaction
 from storage.sql import Sql
+from storage.times import db_text
 
 R = TypeVar("R")
 
@@ -43,9 +43,9 @@ WriteFn = Callable[..., Awaitable[R]]
 def _register_adapters() -> None:
     """The text forms tortoise stores, so ORM reads see identical values. C-level
     callables: the adapter runs for every datetime bound, and tortoise's own (a
-    lambda, registered when its SQLite backend loads) cost a Python frame each."""
+    lambda, registered when its SQLite backend loads) costs a Python frame each."""
     sqlite3.register_adapter(date, date.isoformat)
-    sqlite3.register_adapter(datetime, operator.methodcaller("isoformat", " "))
+    sqlite3.register_adapter(datetime, db_text)
 
 
 _register_adapters()

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from storage.ids import new_id
 from storage.sql import Sql, flat, values
 from storage.status import advances
+from storage.times import db_datetime, from_ts, now, to_ts
 from wagate.v1 import event_pb2, message_pb2
 
 M = message_pb2
@@ -45,37 +44,6 @@ _READ_COLS = (
 )
 # SQLite and PostgreSQL both allow 32k bind parameters per statement.
 _CHUNK = 1000
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ts(dt: datetime | None) -> Timestamp:
-    """Exact integer arithmetic (Timestamp.FromDatetime goes through calendar.timegm)."""
-    out = Timestamp()
-    if dt is not None:
-        delta = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)) - _EPOCH
-        out.seconds = delta.days * 86_400 + delta.seconds
-        out.nanos = delta.microseconds * 1_000
-    return out
-
-
-def from_ts(value: Timestamp) -> datetime | None:
-    """None for an unset timestamp."""
-    if value.seconds == 0 and value.nanos == 0:
-        return None
-    return value.ToDatetime(tzinfo=UTC)
-
-
-def db_datetime(value: Any) -> datetime:
-    """Raw SQLite rows hold datetimes as ISO text; asyncpg returns datetimes."""
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def _in(items: Sized) -> str:

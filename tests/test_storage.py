@@ -17,7 +17,7 @@ from tortoise import connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 
-from storage import inbox, models, repo, writes
+from storage import inbox, models, repo, times, writes
 from storage.db import close_database, open_database, transaction
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
@@ -381,7 +381,7 @@ async def test_one_batch_with_repeated_keys_stores_each_key_once(db: str) -> Non
         return writes.OutboundRequest(tenant, channel, "meta_cloud", "15551234567", body, key)
 
     batch = [req("k1"), req("k2"), req("k1"), req(""), req(""), req("k1", "globex", "globex-meta")]
-    outs = await repo.write(writes.create_outbound, batch, repo.now())
+    outs = await repo.write(writes.create_outbound, batch, times.now())
     results, events = outs
     assert [o.created for o in results] == [True, True, False, True, True, True]
     assert results[2].message.id == results[0].message.id
@@ -390,7 +390,7 @@ async def test_one_batch_with_repeated_keys_stores_each_key_once(db: str) -> Non
     assert [int(e.id) for e in events] == sorted(int(e.id) for e in events)
     assert await models.Message.all().count() == 5
     # The same batch again: every key is known, nothing new is stored or published.
-    again, events = await repo.write(writes.create_outbound, batch[:3], repo.now())
+    again, events = await repo.write(writes.create_outbound, batch[:3], times.now())
     assert [o.created for o in again] == [False, False, False] and events == []
     assert [o.message.id for o in again] == [o.message.id for o in results[:3]]
 

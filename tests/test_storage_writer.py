@@ -20,8 +20,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from storage.ids import new_id
 from storage.sql import Sql
+from storage.times import from_ts, to_ts
 from storage.writer import SqliteWriter
-from storage.writes import from_ts, to_ts
 
 WAL_FULL = {"journal_mode": "WAL", "synchronous": "FULL", "busy_timeout": "5000"}
 

@@ -10,7 +10,7 @@ from typing import Any
 from gateway.bots.base import Context, Outcome, Plugin, log
 from gateway.bots.config import Flow, PluginConfig, Trigger, normalize
 from gateway.bots.store import ACTIVE, COMPLETED, ERRORED, PAUSED, SessionRow
-from storage.repo import now
+from storage.times import now
 from wagate.v1 import message_pb2
 
 M = message_pb2

@@ -24,7 +24,7 @@ from gateway.bots.store import HANDOFF, PAUSED, SessionRow
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.outbox import Outbox
-from storage import repo
+from storage import repo, times
 from storage.batching import GroupCommit
 from storage.sql import Sql
 from storage.writer import writer
@@ -164,7 +164,7 @@ class BotHost:
         first = messages[0]
         tenant_id, conversation_id = first.tenant_id, first.conversation_id
         claimed, sessions = await self.write(
-            store.claim, tenant_id, conversation_id, [m.id for m in messages], repo.now()
+            store.claim, tenant_id, conversation_id, [m.id for m in messages], times.now()
         )
         if not claimed:
             return
@@ -196,13 +196,13 @@ class BotHost:
         await self.write(store.finish, claimed, "passed", "")
 
     async def save_session(self, turn: Turn, row: SessionRow) -> None:
-        await self.write(store.save_session, turn.tenant_id, turn.conversation_id, row, repo.now())
+        await self.write(store.save_session, turn.tenant_id, turn.conversation_id, row, times.now())
 
     async def release(self, tenant_id: str, conversation_id: str) -> int | None:
         """Give a handed-off conversation back to the bots; None if it is not the tenant's."""
         if await repo.get_conversation(tenant_id, conversation_id) is None:
             return None
-        return await self.write(store.release, conversation_id, repo.now())
+        return await self.write(store.release, conversation_id, times.now())
 
     async def typing(self, turn: Turn, active: bool) -> None:
         """`typing:start`/`typing:stop` to subscribers, and the provider's indicator."""
