@@ -21,9 +21,9 @@ import aiohttp
 
 from bench.report import ms, table
 from providers.testing import FakeGraphAPI
-from tests.conftest import meta_sign
 from tests.support.bots import tenant, text_webhook
 from tests.support.procs import start_gateway
+from tests.support.tenants import meta_sign
 
 TARGET_P99 = 0.030
 # Each contact opens the menu, then either answers with digits (help, back to the

@@ -18,7 +18,7 @@ import pytest
 from providers.base import OutboundMessage, Provider, SignatureError, WebhookRequest
 from providers.registry import provider_classes
 from providers.testing import ContractKit, Sample
-from tests.samples import SAMPLES_DIR
+from tests.support.samples import SAMPLES_DIR
 from wagate.v1 import message_pb2
 
 PROVIDERS = sorted(provider_classes().items())

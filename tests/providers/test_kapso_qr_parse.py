@@ -12,7 +12,7 @@ import pytest
 from providers.base import PayloadError, WebhookRequest
 from providers.kapso.provider import KapsoProvider
 from providers.qr_session.provider import QrSessionProvider
-from tests.samples import sample_bytes
+from tests.support.samples import sample_bytes
 from wagate.v1 import event_pb2 as E
 from wagate.v1 import message_pb2 as M
 

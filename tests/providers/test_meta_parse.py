@@ -11,7 +11,7 @@ import pytest
 
 from providers.base import PayloadError
 from providers.meta_cloud.parse import parse_payload, route_keys
-from tests.samples import SAMPLES_DIR, sample_bytes
+from tests.support.samples import SAMPLES_DIR, sample_bytes
 from wagate.v1 import event_pb2, message_pb2
 
 CHANNEL = "ch-meta"

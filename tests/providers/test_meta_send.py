@@ -35,7 +35,7 @@ from providers.meta_cloud.send import (
 from providers.testing import FakeGraphAPI
 from wagate.v1 import message_pb2 as pb
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "protocols" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
 SEND = SAMPLES / "meta" / "send"
 
 TOKEN = "EAAGtestSECRETtoken0123456789abcdef"

@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import meta_sign
-from tests.samples import sample_bytes
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
+from tests.support.samples import sample_bytes
+from tests.support.tenants import meta_sign
 
 
 def tenant(index: int, graph_url: str, bots: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
 WAGATE = Path(sys.executable).with_name("wagate")
 
 

@@ -9,7 +9,10 @@ from typing import Any
 import aiohttp
 import socketio
 
-from tests.conftest import (
+from tests.support.polling import eventually
+from tests.support.procs import Gateway
+from tests.support.samples import sample_bytes
+from tests.support.tenants import (
     ACME_KEY,
     ACME_PHONE_ID,
     ACME_SECRET,
@@ -17,9 +20,6 @@ from tests.conftest import (
     GLOBEX_SECRET,
     meta_sign,
 )
-from tests.samples import sample_bytes
-from tests.support.polling import eventually
-from tests.support.procs import Gateway
 
 ACME = (ACME_PHONE_ID, ACME_SECRET)
 GLOBEX = (GLOBEX_PHONE_ID, GLOBEX_SECRET)

@@ -18,7 +18,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import (
+from tests.support.procs import Gateway
+from tests.support.samples import sample_bytes
+from tests.support.tenants import (
     ACCESS_TOKEN,
     ACME_KEY,
     ACME_PHONE_ID,
@@ -27,8 +29,6 @@ from tests.conftest import (
     meta_sign,
     two_tenant_config,
 )
-from tests.samples import sample_bytes
-from tests.support.procs import Gateway
 from wagate.v1 import message_pb2 as m
 from wagate.v1 import messaging_service_pb2 as pb
 from wagate.v1 import messaging_service_pb2_grpc as pb_grpc

@@ -19,10 +19,10 @@ import pytest
 from providers.kapso.testing import FakeKapsoProxy, kapso_headers
 from providers.qr_session.testing import FakeWahaEngine, waha_headers
 from providers.signing import hmac_hex
-from tests.samples import sample_bytes
+from tests.support.gateway_db import db_count, db_rows
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
-from tests.test_webhooks_meta import db_count, db_rows
+from tests.support.samples import sample_bytes
 from wagate.v1 import event_pb2, session_service_pb2, session_service_pb2_grpc
 
 KEY = "acme-test-key"

@@ -10,7 +10,10 @@ from typing import Any
 import aiohttp
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import (
+from tests.support.polling import eventually
+from tests.support.procs import Gateway
+from tests.support.samples import sample_bytes
+from tests.support.tenants import (
     ACCESS_TOKEN,
     ACME_KEY,
     ACME_PHONE_ID,
@@ -20,9 +23,6 @@ from tests.conftest import (
     GLOBEX_SECRET,
     meta_sign,
 )
-from tests.samples import sample_bytes
-from tests.support.polling import eventually
-from tests.support.procs import Gateway
 
 CONTACT = "15551234567"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# /work/<checkout>/tests/samples.py -> /work/shared/protocols/samples
-SAMPLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "protocols" / "samples"
+# /work/<checkout>/tests/support/samples.py -> /work/shared/protocols/samples
+SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "protocols" / "samples"
 
 
 def sample_path(provider: str, name: str) -> Path:

@@ -18,7 +18,6 @@ import pytest
 from providers.testing import FakeGraphAPI
 from storage import repo
 from storage.db import close_database, open_database
-from tests.conftest import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.realtime import (
@@ -30,6 +29,7 @@ from tests.support.realtime import (
     status_webhook,
     text_webhook,
 )
+from tests.support.tenants import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from wagate.v1 import event_pb2
 from wagate.v1 import messaging_service_pb2 as mpb
 from wagate.v1 import messaging_service_pb2_grpc as mpb_grpc

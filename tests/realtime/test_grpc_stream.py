@@ -12,10 +12,10 @@ import grpc
 import pytest
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.realtime import GLOBEX, Client, api, post, send_text, text_webhook
+from tests.support.tenants import ACME_KEY, GLOBEX_KEY, two_tenant_config
 from wagate.v1 import event_pb2
 from wagate.v1 import event_service_pb2 as pb
 from wagate.v1 import event_service_pb2_grpc as pb_grpc

@@ -6,7 +6,6 @@ from __future__ import annotations
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from storage import models, sessions
-from tests.test_storage import db, db_url  # noqa: F401 -- fixtures
 from wagate.v1 import event_pb2 as E
 
 TENANT = "acme"
@@ -22,7 +21,7 @@ def report(status: int, at: int | None, **extra: object) -> E.Event:
     return event
 
 
-async def test_session_state_moves_forward_and_renders_the_qr(db: str) -> None:  # noqa: F811
+async def test_session_state_moves_forward_and_renders_the_qr(db: str) -> None:
     (first,) = await sessions.apply_session(
         TENANT, report(E.SESSION_STATUS_QR_GENERATED, 100, qr="2@abc", message="scan")
     )
@@ -46,7 +45,7 @@ async def test_session_state_moves_forward_and_renders_the_qr(db: str) -> None: 
     assert await models.EventLog.filter(tenant_id=TENANT).count() == 2
 
 
-async def test_reports_without_a_time_apply_in_arrival_order(db: str) -> None:  # noqa: F811
+async def test_reports_without_a_time_apply_in_arrival_order(db: str) -> None:
     await sessions.apply_session(TENANT, report(E.SESSION_STATUS_LOADING, None, loading_percent=40))
     (done,) = await sessions.apply_session(TENANT, report(E.SESSION_STATUS_ERROR, None))
     assert done.session_updated.has_error and done.session_updated.loading_percent == 0

@@ -10,7 +10,6 @@ import asyncio
 import copy
 import json
 import signal
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -21,7 +20,11 @@ import orjson
 import pytest
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import (
+from tests.support.gateway_db import db_count, db_rows
+from tests.support.polling import eventually
+from tests.support.procs import Gateway, Postgres
+from tests.support.samples import sample_bytes
+from tests.support.tenants import (
     ACCESS_TOKEN,
     ACME_KEY,
     ACME_PHONE_ID,
@@ -32,28 +35,11 @@ from tests.conftest import (
     meta_sign,
     two_tenant_config,
 )
-from tests.samples import sample_bytes
-from tests.support.polling import eventually
-from tests.support.procs import Gateway, Postgres
 
 CONTACT = "15551234567"
 SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # samples/meta/text.json
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def db_rows(gw: Gateway, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the gateway's SQLite database (read-only connection)."""
-    path = gw.database_url.removeprefix("sqlite://")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def db_count(gw: Gateway, sql: str, params: tuple[Any, ...] = ()) -> int:
-    return int(db_rows(gw, sql, params)[0][0])
 
 
 def inbox_states(gw: Gateway) -> list[str]:

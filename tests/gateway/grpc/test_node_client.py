@@ -7,14 +7,13 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from providers.testing import FakeGraphAPI
-from tests.conftest import ACCESS_TOKEN, ACME_KEY, ACME_PHONE_ID
+from tests.support.paths import NODE_DIR
 from tests.support.procs import Gateway
+from tests.support.tenants import ACCESS_TOKEN, ACME_KEY, ACME_PHONE_ID
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
 SCRIPT = NODE_DIR / "send_text.js"
 TO = "+15551234567"
 

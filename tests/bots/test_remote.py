@@ -7,16 +7,16 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
+from tests.support.paths import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
-SCRIPT = Path(__file__).resolve().parent / "node" / "remote_bot.js"
+SCRIPT = NODE_DIR / "remote_bot.js"
 MENU = {"plugin": "flows", "flows_file": "menu.yaml"}
 
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from importlib.metadata import distribution
-from pathlib import Path
 
 import aiohttp
 import pytest
 from acme_provider.testing import SECRET, TOKEN, FakeAcmeAPI
 
 from providers.signing import hmac_hex
+from tests.support.paths import PLUGINS
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
 KEY = "plugin-tenant-key"
-SAMPLES = Path(__file__).parent / "plugins" / "acme_provider" / "acme_provider" / "samples"
+SAMPLES = PLUGINS / "acme_provider" / "acme_provider" / "samples"
 
 
 @pytest.fixture

@@ -8,49 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tortoise import connections
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 
 from storage import inbox, models, repo, times, writes
 from storage.db import close_database, open_database, transaction
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
+from tests.support.databases import open_fresh
 from wagate.v1 import event_pb2
 from wagate.v1 import message_pb2 as m
 
 CHANNEL = "acme-meta"
 TENANT = "acme"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite://{tmp_path}/wagate.sqlite3"
-    pg = request.getfixturevalue("postgres")
-    return str(pg.create_database(f"st_{uuid.uuid4().hex[:16]}"))
-
-
-async def open_fresh(url: str) -> None:
-    # tortoise caches each model's INSERT/DELETE SQL per connection *name*, across
-    # re-inits: switching SQLite <-> PostgreSQL in one process must drop it. (The
-    # gateway opens one database per process, so this only concerns tests.)
-    EXECUTOR_CACHE.clear()
-    await open_database(url)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[str]:
-    await open_fresh(db_url)
-    try:
-        yield db_url
-    finally:
-        await close_database()
 
 
 def inbound(wamid: str, body: str = "hi", wa_id: str = "15551234567") -> m.Message:

@@ -8,18 +8,17 @@ import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import ACME_KEY, GLOBEX_KEY
+from tests.support.paths import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.realtime import GLOBEX, api, post, text_webhook
+from tests.support.tenants import ACME_KEY, GLOBEX_KEY
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
 ALEX = "15551230001"
 
 
