@@ -534,8 +534,9 @@ class ContractKit(ABC):
     """
 
     @abstractmethod
-    def samples(self, shared_dir: Path) -> list[Sample]:
-        """Every sample delivery; `shared_dir` is protocols/samples (may be unused)."""
+    def samples(self, fixtures_dir: Path) -> list[Sample]:
+        """Every sample delivery. `fixtures_dir` is the caller's folder of provider payloads
+        (tests/fixtures/ in this repository); a kit that ships its own may ignore it."""
 
     @abstractmethod
     def fake_server(self) -> FakeServer:

@@ -67,7 +67,7 @@ SAMPLE_EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 class KapsoKit(ContractKit):
-    def samples(self, shared_dir: Path) -> list[Sample]:
+    def samples(self, fixtures_dir: Path) -> list[Sample]:
         headers = {
             name: kapso_headers(event, batch=3 if "batch" in name else 0)
             if event
@@ -75,7 +75,7 @@ class KapsoKit(ContractKit):
             for name, (event, _) in SAMPLE_EVENTS.items()
         }
         expect = {name: kinds for name, (_, kinds) in SAMPLE_EVENTS.items()}
-        return load_samples(shared_dir / "kapso", expect, **headers)
+        return load_samples(fixtures_dir / "kapso", expect, **headers)
 
     def fake_server(self) -> FakeKapsoProxy:
         return FakeKapsoProxy(expected_token=API_KEY)

@@ -26,12 +26,12 @@ _STATUSES = "status_delivered status_failed status_failed_undeliverable status_r
 
 
 class MetaCloudKit(ContractKit):
-    def samples(self, shared_dir: Path) -> list[Sample]:
+    def samples(self, fixtures_dir: Path) -> list[Sample]:
         expect: dict[str, tuple[str, ...]] = dict.fromkeys(_INBOUND, _MESSAGE)
         expect |= dict.fromkeys(_STATUSES.split(), _STATUS)
         expect["value_errors"] = ()
         expect["multi_entry_batch"] = _MESSAGE * 3 + _STATUS * 2
-        return load_samples(shared_dir / "meta", expect)
+        return load_samples(fixtures_dir / "meta", expect)
 
     def fake_server(self) -> FakeGraphAPI:
         return FakeGraphAPI(expected_token=ACCESS_TOKEN)

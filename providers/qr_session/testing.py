@@ -223,9 +223,9 @@ WAHA_SAMPLES: dict[str, tuple[str, ...]] = {
 
 
 class QrSessionKit(ContractKit):
-    def samples(self, shared_dir: Path) -> list[Sample]:
-        wwebjs = load_samples(shared_dir / "wwebjs", WWEBJS_SAMPLES)
-        waha = load_samples(shared_dir / "waha", WAHA_SAMPLES)
+    def samples(self, fixtures_dir: Path) -> list[Sample]:
+        wwebjs = load_samples(fixtures_dir / "wwebjs", WWEBJS_SAMPLES)
+        waha = load_samples(fixtures_dir / "waha", WAHA_SAMPLES)
         return [Sample(f"wwebjs/{s.name}", s.body, s.headers, s.expect) for s in wwebjs] + [
             Sample(f"waha/{s.name}", s.body, s.headers, s.expect) for s in waha
         ]

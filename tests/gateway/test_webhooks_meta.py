@@ -37,7 +37,7 @@ from tests.support.tenants import (
 )
 
 CONTACT = "15551234567"
-SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # samples/meta/text.json
+SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # tests/fixtures/meta/text.json
 
 # -- helpers ------------------------------------------------------------------------------
 

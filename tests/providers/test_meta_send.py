@@ -1,5 +1,5 @@
-"""Meta Cloud API sending: bodies vs the protocol samples, error classification, and
-real HTTP calls against `providers.testing.FakeGraphAPI`.
+"""Meta Cloud API sending: bodies vs the fixtures in tests/fixtures/meta/send, error
+classification, and real HTTP calls against `providers.testing.FakeGraphAPI`.
 
 Sample comparison is exact dict equality, with one normalization: `contacts.json`
 omits `recipient_type`, which defaults to "individual" at Meta, while we always send
@@ -15,7 +15,6 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,10 +32,10 @@ from providers.meta_cloud.send import (
     retry_after_from_headers,
 )
 from providers.testing import FakeGraphAPI
+from tests.support.samples import SAMPLES_DIR
 from wagate.v1 import message_pb2 as pb
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "protocols" / "samples"
-SEND = SAMPLES / "meta" / "send"
+SEND = SAMPLES_DIR / "meta" / "send"
 
 TOKEN = "EAAGtestSECRETtoken0123456789abcdef"
 PNID = "109876543210001"

@@ -1,11 +1,12 @@
-"""Where the shared hand-written provider payloads live (protocols `samples/`)."""
+"""Provider payloads the tests replay, kept in the repository under tests/fixtures/."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-# /work/<checkout>/tests/support/samples.py -> /work/shared/protocols/samples
-SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "protocols" / "samples"
+from tests.support.paths import TESTS
+
+SAMPLES_DIR = TESTS / "fixtures"
 
 
 def sample_path(provider: str, name: str) -> Path:

@@ -46,7 +46,7 @@ class FakeAcmeAPI(FakeGraphAPI):
 
 
 class AcmeKit(ContractKit):
-    def samples(self, shared_dir: Path) -> list[Sample]:
+    def samples(self, fixtures_dir: Path) -> list[Sample]:
         expect = {
             "text": ("message_new",),
             "delivered": ("message_status",),
