@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from gateway.bots.host import BotHost
 from gateway.bots.rest import bp as bots_api
@@ -19,7 +19,7 @@ from gateway.errors import ApiError
 from gateway.grpc.server import start_grpc
 from gateway.ingest import Ingest
 from gateway.outbox import Outbox
-from gateway.rest import api, error_response, health
+from gateway.rest import api, error_response, health, http_error_response
 from gateway.runtime import Runtime
 from gateway.sessions import bp as sessions
 from gateway.tenants import Tenants
@@ -53,10 +53,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         status = getattr(exc, "status_code", 500)
         if status >= 500:
             log.exception("unhandled error", extra={"path": request.path})
-        return json(
-            {"error": {"code": "error", "message": str(exc) if status < 500 else "internal error"}},
-            status=status,
-        )
+        return http_error_response(status, str(exc) if status < 500 else "internal error")
 
     @app.before_server_start
     async def start(app: Sanic[Any, Any]) -> None:

@@ -14,8 +14,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
+from gateway.bearer import bearer_token
 from gateway.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Unavailable
 from gateway.metrics import REGISTRY
+from gateway.paging import page
 from gateway.runtime import Runtime
 from storage import repo
 from storage.db import ping
@@ -36,14 +38,33 @@ def to_json(msg: ProtoMessage) -> dict[str, Any]:
     return json_format.MessageToDict(msg)
 
 
+# Codes for the statuses Sanic answers by itself (unknown route, wrong method, ...).
+_HTTP_CODES = {
+    400: "invalid_argument",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    429: "resource_exhausted",
+    503: "unavailable",
+}
+
+
+def error_json(status: int, code: str, message: str) -> HTTPResponse:
+    """The one error envelope of the HTTP API: `{"error": {"code", "message"}}`."""
+    return json({"error": {"code": code, "message": message}}, status=status)
+
+
 def error_response(exc: ApiError) -> HTTPResponse:
-    return json({"error": {"code": exc.code, "message": exc.message}}, status=exc.http_status)
+    return error_json(exc.http_status, exc.code, exc.message)
 
 
-def bearer_token(header: str | None) -> str:
-    if not header or not header.lower().startswith("bearer "):
-        raise Unauthenticated("missing 'Authorization: Bearer <api key>'")
-    return header[7:].strip()
+def http_error_response(status: int, message: str) -> HTTPResponse:
+    """An error Sanic raised (no route, body too large): its status, a code for it."""
+    code = _HTTP_CODES.get(status, "internal" if status >= 500 else "invalid_request")
+    return error_json(status, code, message)
 
 
 def authenticated(handler: Handler) -> Handler:
@@ -53,9 +74,10 @@ def authenticated(handler: Handler) -> Handler:
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         rt: Runtime = request.app.ctx.runtime
         try:
-            tenant_id = rt.tenants.tenant_for_key(
-                bearer_token(request.headers.get("authorization"))
-            )
+            key = bearer_token(request.headers.get("authorization"))
+            if key is None:
+                raise Unauthenticated("missing 'Authorization: Bearer <api key>'")
+            tenant_id = rt.tenants.tenant_for_key(key)
             return await handler(request, rt, tenant_id, *args, **kwargs)
         except ApiError as exc:
             return error_response(exc)
@@ -64,20 +86,13 @@ def authenticated(handler: Handler) -> Handler:
 
 
 def page_args(request: Request, parse: Callable[[str], T]) -> tuple[int, T | None]:
-    """`?limit=` (1 to 200, default 50) and `?cursor=` decoded by `parse`."""
+    """`?limit=` and `?cursor=` (decoded by `parse`), under the shared paging rule."""
+    raw = request.args.get("limit")
     try:
-        limit = int(request.args.get("limit", 50))
+        limit = None if raw is None else int(raw)
     except ValueError:
         raise InvalidArgument("limit must be an integer") from None
-    if not 1 <= limit <= 200:
-        raise InvalidArgument("limit must be between 1 and 200")
-    cursor = request.args.get("cursor")
-    if cursor in (None, ""):
-        return limit, None
-    try:
-        return limit, parse(str(cursor))
-    except ValueError:
-        raise InvalidArgument("invalid cursor") from None
+    return page(limit, request.args.get("cursor"), parse, size_name="limit", token_name="cursor")
 
 
 @api.get("/conversations")

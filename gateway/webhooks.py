@@ -9,9 +9,10 @@ import logging
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, text
+from sanic.response import HTTPResponse, text
 
 from gateway.metrics import WEBHOOKS
+from gateway.rest import error_json
 from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
 from providers.base import PayloadError, SignatureError, WebhookRequest
@@ -22,10 +23,6 @@ from wagate.v1 import event_pb2
 log = logging.getLogger("wagate.webhooks")
 
 bp = Blueprint("webhooks", url_prefix="/webhooks")
-
-
-def _error(status: int, code: str, message: str) -> HTTPResponse:
-    return json({"error": {"code": code, "message": message}}, status=status)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -63,13 +60,13 @@ async def provider_notify(request: Request, slug: str, key: str) -> HTTPResponse
     (kapso: a channel id; qr: an engine session id). No provider is named here."""
     cls = provider_for_webhook(slug)
     if cls is None:
-        return _error(404, "not_found", f"no provider serves /webhooks/{slug}")
+        return error_json(404, "not_found", f"no provider serves /webhooks/{slug}")
     if cls.webhook_key == "route":
         ch = _runtime(request).tenants.by_route(cls.kind, key)
         if ch is None:
             log.warning("webhook for unknown session", extra={"provider": cls.kind, "key": key})
             WEBHOOKS.labels(cls.kind, "unknown_channel").inc()
-            return _error(404, "not_found", f"unknown session '{key}'")
+            return error_json(404, "not_found", f"unknown session '{key}'")
         key = ch.id
     return await receive(request, cls.kind, key)
 
@@ -84,7 +81,7 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
             if ch is None or ch.provider.kind != kind:
                 log.warning("webhook for unknown channel", extra={"channel_id": channel_id})
                 WEBHOOKS.labels(kind, "unknown_channel").inc()
-                return _error(404, "not_found", f"unknown channel '{channel_id}'")
+                return error_json(404, "not_found", f"unknown channel '{channel_id}'")
             ch.provider.authenticate(req)
             payload = ch.provider.decode(req.body)
             targets = [ch]
@@ -99,15 +96,17 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
                 )
             if not targets:
                 WEBHOOKS.labels(kind, "unknown_channel").inc()
-                return _error(404, "not_found", f"no channel for {', '.join(unknown) or 'payload'}")
+                return error_json(
+                    404, "not_found", f"no channel for {', '.join(unknown) or 'payload'}"
+                )
             for ch in targets:
                 ch.provider.authenticate(req)
     except SignatureError as exc:
         WEBHOOKS.labels(kind, "bad_signature").inc()
-        return _error(401, "invalid_signature", str(exc))
+        return error_json(401, "invalid_signature", str(exc))
     except PayloadError as exc:
         WEBHOOKS.labels(kind, "bad_payload").inc()
-        return _error(400, "invalid_payload", str(exc))
+        return error_json(400, "invalid_payload", str(exc))
 
     records = []
     for ch in targets:
@@ -121,7 +120,7 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
             record = InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))
         except PayloadError as exc:
             WEBHOOKS.labels(kind, "bad_payload").inc()
-            return _error(400, "invalid_payload", str(exc))
+            return error_json(400, "invalid_payload", str(exc))
         except Exception:
             # Our parser's bug, not the provider's fault: keep the body for replay, ack.
             log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})

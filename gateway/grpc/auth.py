@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from gateway.bearer import bearer_token
 from gateway.errors import ApiError, Unauthenticated
 from gateway.tenants import Tenants
 
@@ -30,10 +31,9 @@ def tenant() -> str:
 
 def _token(metadata: Any) -> str:
     for key, value in metadata or ():
-        if key == "authorization":
-            text = value.decode() if isinstance(value, bytes) else str(value)
-            if text.lower().startswith("bearer "):
-                return text[7:].strip()
+        token = bearer_token(value) if key == "authorization" else None
+        if token is not None:
+            return token
     raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
 
 

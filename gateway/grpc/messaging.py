@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from grpc import aio
 
-from gateway.errors import InvalidArgument, NotFound
+from gateway.errors import NotFound
 from gateway.grpc.auth import tenant
+from gateway.paging import page
 from gateway.runtime import Runtime
 from realtime.typing import publish_typing
 from storage import repo
@@ -20,15 +21,10 @@ T = TypeVar("T")
 
 
 def _page(page_size: int, page_token: str, parse: Callable[[str], T]) -> tuple[int, T | None]:
-    size = page_size or 50
-    if not 1 <= size <= 200:
-        raise InvalidArgument("page_size must be between 1 and 200")
-    if not page_token:
-        return size, None
-    try:
-        return size, parse(page_token)
-    except ValueError:
-        raise InvalidArgument("invalid page_token") from None
+    """Proto3 has no absent int: a page_size of 0 means the default."""
+    return page(
+        page_size or None, page_token, parse, size_name="page_size", token_name="page_token"
+    )
 
 
 class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
