@@ -45,6 +45,14 @@ def tortoise_config(url: str) -> dict[str, Any]:
     }
 
 
+async def apply_migrations(url: str) -> dict[str, Any]:
+    """Bring the schema at `url` up to date; returns the tortoise config used."""
+    config = tortoise_config(url)
+    async with TortoiseContext():
+        await migrate(config=config)
+    return config
+
+
 async def open_database(url: str) -> None:
     """Apply pending migrations, then open connections for the whole process.
 
@@ -53,9 +61,7 @@ async def open_database(url: str) -> None:
     """
     from storage import writer
 
-    config = tortoise_config(url)
-    async with TortoiseContext():
-        await migrate(config=config)
+    config = await apply_migrations(url)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     db_url = config["connections"][DEFAULT]
     if db_url.startswith("sqlite://") and ":memory:" not in db_url:
