@@ -11,6 +11,7 @@ import aiohttp
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from gateway import access_log
 from gateway.bots.host import BotHost
 from gateway.bots.rest import bp as bots_api
 from gateway.bus import InProcessBus
@@ -43,6 +44,8 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(health)
     realtime.mount(app)
     app.blueprint(bots_api)
+    if settings.access_log:
+        access_log.install(app)
 
     @app.exception(ApiError)
     async def on_api_error(request: Request, exc: ApiError) -> HTTPResponse:

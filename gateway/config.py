@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,20 +23,38 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TENANT_ID = re.compile(r"^[a-z0-9-]+$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
+
+def boolean(raw: object) -> bool:
+    """A YAML boolean, or its spelling in an environment variable."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(word)
+
+
 # Top-level keys; each may also be set by WAGATE_<KEY> in the environment.
-_SERVER_KEYS = {
+_SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     "http_host": str,
     "http_port": int,
     "grpc_port": int,
     "database_url": str,
     "redis_url": str,
     "log_level": str,
+    # text | json; unset: text when stderr is a terminal, JSON otherwise.
+    "log_format": str,
+    # One log line per HTTP request (method, route, status, duration, tenant).
+    "access_log": boolean,
     # Realtime (Socket.IO, event streams): the HMAC key of realtime tokens (replicas
     # must share it; unset means a random key per process), and the per-client buffer.
     "realtime_secret": str,
     "realtime_buffer": int,
 }
 _TOP_KEYS = {*_SERVER_KEYS, "tenants"}
+LOG_FORMATS = ("text", "json")
 _TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
 # Keys every channel accepts, whatever its provider.
 _CHANNEL_COMMON = {"id", "provider", "rate_limit"}
@@ -69,6 +87,8 @@ class Settings:
     database_url: str = "sqlite://data/wagate.sqlite3"
     redis_url: str | None = None
     log_level: str = "info"
+    log_format: str | None = None
+    access_log: bool = True
     realtime_secret: str | None = field(default=None, repr=False)
     realtime_buffer: int = 1000
     tenants: tuple[TenantConfig, ...] = ()
@@ -178,7 +198,9 @@ def build_settings(
         try:
             values[key] = typ(raw)
         except ValueError:
-            raise ConfigError(f"{key}: expected {typ.__name__}, got '{raw}'") from None
+            raise ConfigError(
+                f"{key}: expected {getattr(typ, '__name__', 'a value')}, got '{raw}'"
+            ) from None
     secrets: set[str] = set()
     tenants_raw = data.get("tenants") or []
     if not isinstance(tenants_raw, list):
@@ -189,6 +211,8 @@ def build_settings(
         secrets.add(values["redis_url"])
     if "realtime_secret" in values:
         secrets.add(values["realtime_secret"])
+    if values.get("log_format", "text") not in LOG_FORMATS:
+        raise ConfigError(f"log_format: expected text or json, got '{values['log_format']}'")
     if values.get("realtime_buffer", 1) < 1:
         raise ConfigError("realtime_buffer: must be at least 1")
     if "database_url" in values and "@" in values["database_url"]:

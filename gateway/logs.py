@@ -1,4 +1,8 @@
-"""JSON logging, one object per line on stderr, with secrets masked."""
+"""Logging on stderr, with every configured secret masked.
+
+Two formats: `json` (one object per line, for log shippers) and `text` (one readable
+line per record, for a terminal). Unset, a terminal gets text and anything else JSON.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ import logging
 import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
-class JsonFormatter(logging.Formatter):
+class MaskingFormatter(logging.Formatter):
+    """The record's own fields plus its `extra=` fields, with secrets replaced by `***`."""
+
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         # Longest first, so a secret containing another is masked whole.
@@ -25,25 +31,71 @@ class JsonFormatter(logging.Formatter):
                 text = text.replace(secret, "***")
         return text
 
+    @staticmethod
+    def timestamp(record: logging.LogRecord) -> str:
+        return (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z"
+        )
+
+    @staticmethod
+    def extras(record: logging.LogRecord) -> dict[str, Any]:
+        return {
+            key: value
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD and not key.startswith("_")
+        }
+
+
+class JsonFormatter(MaskingFormatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": self.timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **self.extras(record),
         }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return self.mask(orjson.dumps(entry, default=str).decode())
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
+class TextFormatter(MaskingFormatter):
+    """`<time> <LEVEL> <logger>: <message>  key=value ...`, a traceback on the lines below.
+
+    A record logged with `extra={"_terse": True}` shows its message only.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = {} if getattr(record, "_terse", False) else self.extras(record)
+        fields = " ".join(f"{k}={_text_value(v)}" for k, v in extras.items() if v is not None)
+        line = f"{self.timestamp(record)} {record.levelname:<7} {record.name}: "
+        line += record.getMessage() + (f"  {fields}" if fields else "")
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return self.mask(line)
+
+
+def _text_value(value: Any) -> str:
+    text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+    if text == "" or any(c.isspace() or c in "\"'=" for c in text):
+        return orjson.dumps(text).decode()
+    return text
+
+
+def log_format(configured: str | None, stream: TextIO) -> str:
+    """The configured format, else text on a terminal and JSON otherwise."""
+    if configured:
+        return configured
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def setup_logging(level: str, secrets: Iterable[str] = (), fmt: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(secrets))
+    formatter = TextFormatter if log_format(fmt, sys.stderr) == "text" else JsonFormatter
+    handler.setFormatter(formatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -78,6 +78,7 @@ def authenticated(handler: Handler) -> Handler:
             if key is None:
                 raise Unauthenticated("missing 'Authorization: Bearer <api key>'")
             tenant_id = rt.tenants.tenant_for_key(key)
+            request.ctx.tenant_id = tenant_id
             return await handler(request, rt, tenant_id, *args, **kwargs)
         except ApiError as exc:
             return error_response(exc)

@@ -108,6 +108,7 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
         WEBHOOKS.labels(kind, "bad_payload").inc()
         return error_json(400, "invalid_payload", str(exc))
 
+    request.ctx.tenant_id = ",".join(sorted({ch.tenant_id for ch in targets}))
     records = []
     for ch in targets:
         dedup_key = ch.provider.dedup_key(req)
