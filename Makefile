@@ -6,7 +6,7 @@ NODE_DIR := tests/node
 BUF    := $(NODE_DIR)/node_modules/.bin/buf
 PROTOS := $(wildcard proto/wagate/v1/*.proto)
 
-.PHONY: install run test bench proto proto-check lint clean
+.PHONY: install run test test-fast bench proto proto-check lint clean
 
 install: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 
@@ -48,6 +48,10 @@ lint: install
 
 test: install proto-check lint
 	bash tests/run.sh
+
+# The fast lane: unit tests only, no gateway, PostgreSQL or Node process (under 30 s).
+test-fast: install
+	bash tests/run.sh -m "not integration"
 
 bench: install
 	$(PY) -m bench

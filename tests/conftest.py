@@ -12,6 +12,16 @@ from providers.testing import FakeGraphAPI
 from tests.support.procs import Gateway, Postgres, start_gateway, start_postgres
 from tests.support.tenants import two_tenant_config
 
+# Fixtures that start processes: a test using one is an integration test whether or not
+# its module says so, so the fast lane (`-m "not integration"`) cannot pick it up.
+PROCESS_FIXTURES = frozenset({"gateways", "gateway", "postgres"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:

@@ -18,6 +18,8 @@ from tests.support.fake_ai import FakeAI
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
+pytestmark = pytest.mark.integration
+
 FALLBACK = "Sorry, I can't answer right now. Please try again in a few minutes."
 
 

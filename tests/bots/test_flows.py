@@ -93,6 +93,7 @@ def test_shipped_menu_flow_is_valid() -> None:
     assert flow.name == "menu" and flow.start == "main"
 
 
+@pytest.mark.integration
 def test_serve_refuses_a_bad_flow_with_one_line(tmp_path: Path) -> None:
     config = {"tenants": [tenant(1, "http://127.0.0.1:9", _flow({"a": {"type": "wait"}}))]}
     path = tmp_path / "config.yaml"

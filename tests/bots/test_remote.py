@@ -16,6 +16,8 @@ from tests.support.paths import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
+pytestmark = pytest.mark.integration
+
 SCRIPT = NODE_DIR / "remote_bot.js"
 MENU = {"plugin": "flows", "flows_file": "menu.yaml"}
 

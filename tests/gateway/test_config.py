@@ -280,6 +280,7 @@ def run_serve(tmp_path: Path, config: Any, extra_env: dict[str, str] | None = No
     )
 
 
+@pytest.mark.integration
 def test_cli_unknown_key_exits_with_one_line(tmp_path: Path) -> None:
     data = with_change(["tenants", 0, "channels", 0, "app_secrett"], "typo")
     result = run_serve(tmp_path, data)
@@ -290,6 +291,7 @@ def test_cli_unknown_key_exits_with_one_line(tmp_path: Path) -> None:
     assert result.stdout == b""
 
 
+@pytest.mark.integration
 def test_cli_missing_env_var_exits_with_one_line(tmp_path: Path) -> None:
     data = with_change(["tenants", 0, "channels", 0, "access_token"], "${NOT_SET_ANYWHERE_XYZ}")
     result = run_serve(tmp_path, data)
@@ -301,6 +303,7 @@ def test_cli_missing_env_var_exits_with_one_line(tmp_path: Path) -> None:
     assert "app-secret-value" not in lines[0]
 
 
+@pytest.mark.integration
 def test_cli_missing_config_file_exits_with_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAGATE_")}
     result = subprocess.run(

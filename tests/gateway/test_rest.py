@@ -8,6 +8,7 @@ import sqlite3
 from typing import Any
 
 import aiohttp
+import pytest
 
 from providers.testing import FakeGraphAPI
 from tests.support.polling import eventually
@@ -23,6 +24,8 @@ from tests.support.tenants import (
     GLOBEX_SECRET,
     meta_sign,
 )
+
+pytestmark = pytest.mark.integration
 
 CONTACT = "15551234567"
 

@@ -25,6 +25,8 @@ from tests.support.procs import Gateway
 from tests.support.samples import sample_bytes
 from wagate.v1 import event_pb2, session_service_pb2, session_service_pb2_grpc
 
+pytestmark = pytest.mark.integration
+
 KEY = "acme-test-key"
 OTHER_KEY = "globex-test-key"
 KAPSO_SECRET = "test-kapso-secret"  # the samples' test-vector secret

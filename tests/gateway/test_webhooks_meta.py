@@ -36,6 +36,8 @@ from tests.support.tenants import (
     two_tenant_config,
 )
 
+pytestmark = pytest.mark.integration
+
 CONTACT = "15551234567"
 SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # tests/fixtures/meta/text.json
 

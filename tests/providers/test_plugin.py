@@ -16,6 +16,8 @@ from tests.support.paths import PLUGINS
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 
+pytestmark = pytest.mark.integration
+
 KEY = "plugin-tenant-key"
 SAMPLES = PLUGINS / "acme_provider" / "acme_provider" / "samples"
 

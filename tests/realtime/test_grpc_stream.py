@@ -20,6 +20,8 @@ from wagate.v1 import event_pb2
 from wagate.v1 import event_service_pb2 as pb
 from wagate.v1 import event_service_pb2_grpc as pb_grpc
 
+pytestmark = pytest.mark.integration
+
 ALEX = "15551230001"
 BEA = "15551230002"
 

@@ -19,6 +19,8 @@ from tests.support.procs import Gateway
 from tests.support.realtime import GLOBEX, api, post, text_webhook
 from tests.support.tenants import ACME_KEY, GLOBEX_KEY
 
+pytestmark = pytest.mark.integration
+
 ALEX = "15551230001"
 
 

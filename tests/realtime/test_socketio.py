@@ -34,6 +34,8 @@ from wagate.v1 import event_pb2
 from wagate.v1 import messaging_service_pb2 as mpb
 from wagate.v1 import messaging_service_pb2_grpc as mpb_grpc
 
+pytestmark = pytest.mark.integration
+
 TRANSPORTS = pytest.mark.parametrize("transport", ["websocket", "polling"])
 ALEX = "15551230001"
 BEA = "15551230002"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from storage.db import close_database
-from tests.support.databases import open_fresh
+from tests.support.databases import BOTH, open_fresh
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BOTH)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path}/wagate.sqlite3"

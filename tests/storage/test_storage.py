@@ -18,7 +18,7 @@ from storage import inbox, models, repo, times, writes
 from storage.db import close_database, open_database, transaction
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
-from tests.support.databases import open_fresh
+from tests.support.databases import BOTH, open_fresh
 from wagate.v1 import event_pb2
 from wagate.v1 import message_pb2 as m
 
@@ -239,7 +239,6 @@ async def test_status_before_outbound_send_completes(db: str) -> None:
 
 # A unique-key conflict inside an open transaction must not abort it on PostgreSQL
 # (storage/writes.py uses INSERT … ON CONFLICT, never a failing INSERT).
-BOTH = ["sqlite", "postgres"]
 
 
 @pytest.mark.parametrize("db_url", BOTH, indirect=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from storage.db import open_database
@@ -13,3 +14,7 @@ async def open_fresh(url: str) -> None:
     # gateway opens one database per process, so this only concerns tests.)
     EXECUTOR_CACHE.clear()
     await open_database(url)
+
+
+# Storage tests run on both; PostgreSQL is a server process, so its runs are integration.
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.integration)]

@@ -33,6 +33,8 @@ from wagate.v1 import message_pb2 as m
 from wagate.v1 import messaging_service_pb2 as pb
 from wagate.v1 import messaging_service_pb2_grpc as pb_grpc
 
+pytestmark = pytest.mark.integration
+
 Metadata = tuple[tuple[str, str], ...]
 
 ACME: Metadata = (("authorization", f"Bearer {ACME_KEY}"),)

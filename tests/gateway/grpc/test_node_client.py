@@ -9,10 +9,14 @@ import shutil
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from providers.testing import FakeGraphAPI
 from tests.support.paths import NODE_DIR
 from tests.support.procs import Gateway
 from tests.support.tenants import ACCESS_TOKEN, ACME_KEY, ACME_PHONE_ID
+
+pytestmark = pytest.mark.integration
 
 SCRIPT = NODE_DIR / "send_text.js"
 TO = "+15551234567"
