@@ -43,7 +43,7 @@ proto-check: $(VENV)/.installed
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy gateway providers realtime storage tests bench
+	$(VENV)/bin/mypy core gateway providers realtime storage tests bench
 	$(BUF) lint
 
 test: install proto-check lint

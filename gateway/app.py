@@ -11,12 +11,12 @@ import aiohttp
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from core.errors import ApiError
 from gateway import access_log
 from gateway.bots.host import BotHost
 from gateway.bots.rest import bp as bots_api
 from gateway.bus import InProcessBus
 from gateway.config import Settings
-from gateway.errors import ApiError
 from gateway.grpc.server import start_grpc
 from gateway.ingest import Ingest
 from gateway.outbox import Outbox

@@ -11,9 +11,9 @@ import asyncio
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from core.errors import ConfigError
 from gateway.config import Settings, load_settings
 from gateway.logs import MaskingFormatter, setup_logging
-from providers.base import ConfigError
 
 CONFIG_HELP = "YAML config (default: $WAGATE_CONFIG; with neither, the demo tenant)"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from core.errors import ConfigError
 from gateway.bots.config import parse_bots
-from providers.base import ConfigError
 from providers.registry import provider_class
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

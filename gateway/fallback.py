@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from gateway.errors import FailedPrecondition
-from providers.base import Capabilities, UnsupportedContent
+from core.errors import FailedPrecondition, UnsupportedContent
+from providers.base import Capabilities
 from storage import menus
 from wagate.v1 import message_pb2
 

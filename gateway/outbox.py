@@ -15,11 +15,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from core.errors import (
+    ErrorKind,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    SendError,
+    Unavailable,
+    UnsupportedContent,
+)
 from gateway.bus import Bus
-from gateway.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from gateway.fallback import degrade_or_refuse
 from gateway.tenants import ChannelRuntime, Tenants
-from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
+from providers.base import OutboundMessage, provider_error
 from storage import models, repo, writes
 from storage.batching import GroupCommit
 from storage.status import advances
@@ -155,9 +163,10 @@ class Outbox:
             self._wakeup.set()
             return
         log.warning("send failed", extra=extra)
-        await self._write(writes.mark_failed, msg.id, exc.to_proto())
+        error = provider_error(exc)
+        await self._write(writes.mark_failed, msg.id, error)
         msg.status = M.MESSAGE_STATUS_FAILED
-        msg.errors.append(exc.to_proto())
+        msg.errors.append(error)
 
     async def _sweep(self) -> None:
         while True:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from gateway.errors import InvalidArgument
+from core.errors import InvalidArgument
 
 T = TypeVar("T")
 

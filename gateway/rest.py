@@ -14,8 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
+from core.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Unavailable
 from gateway.bearer import bearer_token
-from gateway.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Unavailable
 from gateway.metrics import REGISTRY
 from gateway.paging import page
 from gateway.runtime import Runtime

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from gateway.errors import InvalidArgument, NotFound
+from core.errors import InvalidArgument, NotFound
 from gateway.rest import authenticated
 from gateway.runtime import Runtime
 from storage import sessions as store

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from core.errors import NotFound, PermissionDenied, Unauthenticated
 from gateway.config import ChannelConfig, Settings
-from gateway.errors import NotFound, PermissionDenied, Unauthenticated
 from gateway.ratelimit import RateLimiter
 from providers.base import Provider
 from providers.registry import provider_class

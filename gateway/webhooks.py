@@ -11,11 +11,12 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 
+from core.errors import PayloadError, SignatureError
 from gateway.metrics import WEBHOOKS
 from gateway.rest import error_json
 from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
-from providers.base import PayloadError, SignatureError, WebhookRequest
+from providers.base import WebhookRequest
 from providers.registry import provider_class, provider_for_webhook
 from storage.inbox import RAW, InboxRecord
 from wagate.v1 import event_pb2
@@ -103,10 +104,10 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
                 ch.provider.authenticate(req)
     except SignatureError as exc:
         WEBHOOKS.labels(kind, "bad_signature").inc()
-        return error_json(401, "invalid_signature", str(exc))
+        return error_json(exc.http_status, exc.code, str(exc))
     except PayloadError as exc:
         WEBHOOKS.labels(kind, "bad_payload").inc()
-        return error_json(400, "invalid_payload", str(exc))
+        return error_json(exc.http_status, exc.code, str(exc))
 
     request.ctx.tenant_id = ",".join(sorted({ch.tenant_id for ch in targets}))
     records = []
@@ -121,7 +122,7 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
             record = InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))
         except PayloadError as exc:
             WEBHOOKS.labels(kind, "bad_payload").inc()
-            return error_json(400, "invalid_payload", str(exc))
+            return error_json(exc.http_status, exc.code, str(exc))
         except Exception:
             # Our parser's bug, not the provider's fault: keep the body for replay, ack.
             log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})

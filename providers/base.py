@@ -7,7 +7,6 @@ The gateway only ever sees `wagate.v1` objects and the types below.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -16,67 +15,41 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import aiohttp
 
+from core.errors import (
+    ConfigError,
+    ErrorKind,
+    PayloadError,
+    SendError,
+    SignatureError,
+    UnsupportedContent,
+)
 from wagate.v1 import event_pb2, message_pb2
 
 if TYPE_CHECKING:
     from providers.testing import ContractKit
 
-
-class SignatureError(Exception):
-    """The webhook's signature is missing or wrong (HTTP 401)."""
-
-
-class PayloadError(Exception):
-    """The webhook body is not what the provider documents (HTTP 400, with reason)."""
-
-
-class ConfigError(Exception):
-    """A channel's settings are wrong; the message names the key."""
-
-
-class ErrorKind(enum.StrEnum):
-    """How the outbox treats a failed send (protocols §2.5)."""
-
-    RETRYABLE = "retryable"
-    RATE_LIMITED = "rate_limited"
-    PERMANENT = "permanent"
-    AUTH_EXPIRED = "auth_expired"
+# Provider plugins import the errors they raise from here, beside the interface.
+__all__ = [
+    "Capabilities",
+    "ConfigError",
+    "ErrorKind",
+    "OutboundMessage",
+    "PayloadError",
+    "Provider",
+    "SendError",
+    "SendResult",
+    "SignatureError",
+    "UnsupportedContent",
+    "WebhookRequest",
+    "provider_error",
+]
 
 
-class SendError(Exception):
-    """A provider refused or failed a send; `kind` drives retry policy."""
-
-    def __init__(
-        self,
-        kind: ErrorKind,
-        message: str,
-        *,
-        code: int = 0,
-        title: str = "",
-        details: str = "",
-        http_status: int = 0,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.code = code
-        self.title = title
-        self.details = details
-        self.http_status = http_status
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED)
-
-    def to_proto(self) -> message_pb2.ProviderError:
-        return message_pb2.ProviderError(
-            code=self.code, title=self.title, message=str(self), details=self.details
-        )
-
-
-class UnsupportedContent(Exception):
-    """The channel cannot carry this content and no fallback exists."""
+def provider_error(exc: SendError) -> message_pb2.ProviderError:
+    """The wire form of a failed send, as stored on the message and streamed."""
+    return message_pb2.ProviderError(
+        code=exc.code, title=exc.title, message=str(exc), details=exc.details
+    )
 
 
 @dataclass(frozen=True)

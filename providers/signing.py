@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from providers.base import PayloadError, SignatureError
+from core.errors import PayloadError, SignatureError
 
 
 def hmac_hex(secret: str, body: bytes, algorithm: str = "sha256") -> str:

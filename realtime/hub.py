@@ -23,9 +23,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Collection
 
-import grpc
-
-from gateway.errors import ApiError, InvalidArgument, Unavailable
+from core.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
 from storage import events as event_log
 from wagate.v1 import event_pb2
 
@@ -34,12 +32,6 @@ log = logging.getLogger("wagate.realtime")
 REPLAY_PAGE = 500
 # How long replay waits for a row whose payload append_event has not written yet.
 INCOMPLETE_ROW_WAIT = 2.0
-
-
-class SlowConsumer(ApiError):
-    code = "resource_exhausted"
-    http_status = 429
-    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def conversation_of(event: event_pb2.Event) -> str:
@@ -120,7 +112,7 @@ class Subscriber:
             return
         if len(self._queue) >= self.limit:
             self.fail(
-                SlowConsumer(
+                ResourceExhausted(
                     f"consumer fell more than {self.limit} events behind and was cut off; "
                     "resume with after_event_id set to the last event id you handled"
                 )
@@ -183,7 +175,7 @@ class Hub:
         for sub in tuple(self._subs.get(event.tenant_id, ())):
             if sub.matches(event):
                 sub.offer(event)
-                if sub.failed is not None and isinstance(sub.failed, SlowConsumer):
+                if sub.failed is not None and isinstance(sub.failed, ResourceExhausted):
                     self.remove(sub)
                     log.warning(
                         "slow consumer cut off",

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from sanic import Request, Sanic
 
-from gateway.errors import ApiError, NotFound, Unauthenticated
+from core.errors import ApiError, NotFound, Unauthenticated
 from realtime.asgi import AsgiApp, mount_asgi
 from realtime.hub import Hub, Subscriber, conversation_of, parse_event_id, replay
 from realtime.payloads import socket_event

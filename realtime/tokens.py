@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.errors import InvalidArgument, Unauthenticated
+from core.errors import InvalidArgument, Unauthenticated
 
 PREFIX = "wrt1."
 DEFAULT_TTL = 900

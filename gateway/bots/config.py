@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from providers.base import ConfigError
+from core.errors import ConfigError
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from gateway.errors import NotFound
+from core.errors import NotFound
 from gateway.rest import authenticated
 from gateway.runtime import Runtime
 

@@ -14,8 +14,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from core.errors import ApiError, Unauthenticated
 from gateway.bearer import bearer_token
-from gateway.errors import ApiError, Unauthenticated
 from gateway.tenants import Tenants
 
 log = logging.getLogger("wagate.grpc")

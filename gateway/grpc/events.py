@@ -7,7 +7,7 @@ from typing import Any
 
 from grpc import aio
 
-from gateway.errors import NotFound, Unavailable
+from core.errors import NotFound, Unavailable
 from gateway.grpc.auth import tenant
 from gateway.runtime import Runtime
 from realtime.hub import Subscriber, parse_event_id, replay

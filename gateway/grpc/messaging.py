@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from grpc import aio
 
-from gateway.errors import NotFound
+from core.errors import NotFound
 from gateway.grpc.auth import tenant
 from gateway.paging import page
 from gateway.runtime import Runtime

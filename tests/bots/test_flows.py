@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from core.errors import ConfigError
 from gateway.bots.config import parse_bots
 from gateway.bots.flows import matches
-from providers.base import ConfigError
 from providers.signing import hmac_hex
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 from tests.support.polling import eventually

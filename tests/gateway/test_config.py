@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from core.errors import ConfigError
 from gateway.config import build_settings, load_settings
-from providers.base import ConfigError
 from tests.support.procs import WAGATE
 
 

@@ -20,7 +20,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from providers.base import ErrorKind, OutboundMessage, SendError, UnsupportedContent
+from providers.base import (
+    ErrorKind,
+    OutboundMessage,
+    SendError,
+    UnsupportedContent,
+    provider_error,
+)
 from providers.meta_cloud.send import (
     build_mark_read_body,
     build_message_body,
@@ -705,7 +711,7 @@ def test_classify_error_samples(
     assert (err.kind, err.code, err.title, err.http_status) == (kind, code, title, status)
     assert err.details == body["error"].get("error_data", {}).get("details", "")
     assert err.retry_after is None
-    proto = err.to_proto()
+    proto = provider_error(err)
     assert (proto.code, proto.title, proto.details) == (code, title, err.details)
 
 
@@ -789,7 +795,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 def assert_no_token(err: SendError) -> None:
     texts = [str(err), repr(err), err.title, err.details, *map(str, err.args)]
-    texts.append(str(err.to_proto()))
+    texts.append(str(provider_error(err)))
     for text in texts:
         assert TOKEN not in text
         assert TOKEN[8:24] not in text

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.errors import InvalidArgument, ResourceExhausted, Unauthenticated
 from gateway.bus import InProcessBus
-from gateway.errors import InvalidArgument, Unauthenticated
-from realtime.hub import Hub, SlowConsumer, Subscriber, parse_event_id, replay
+from realtime.hub import Hub, Subscriber, parse_event_id, replay
 from realtime.tokens import MAX_TTL, TokenSigner
 from realtime.typing import TypingTimers
 from storage import repo
@@ -66,7 +66,7 @@ def test_live_buffer_is_bounded_and_cuts_off() -> None:
     hub.add(other)
     for i in range(1, 5):
         hub.dispatch(_event(i))
-    assert isinstance(slow.failed, SlowConsumer)
+    assert isinstance(slow.failed, ResourceExhausted)
     assert hub.count() == 1  # the slow one is gone; the filtered one never matched
     assert other.failed is None
 
