@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.bots.base import Context, Outcome, Plugin, log
 from gateway.bots.config import PluginConfig
-from gateway.bots.store import history, record_usage, usage_counts
+from storage.bots import history, record_usage, usage_counts
 
 if TYPE_CHECKING:  # the SDKs take seconds to import: only tenants with an ai plugin pay
     import anthropic

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gateway.bots.store import SessionRow, message_text
+from storage.bots import SessionRow, message_text
 from wagate.v1 import message_pb2, messaging_service_pb2
 
 if TYPE_CHECKING:

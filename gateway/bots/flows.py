@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from gateway.bots.base import Context, Outcome, Plugin, log
 from gateway.bots.config import Flow, PluginConfig, Trigger, normalize
-from gateway.bots.store import ACTIVE, COMPLETED, ERRORED, PAUSED, SessionRow
+from storage.bots import ACTIVE, COMPLETED, ERRORED, PAUSED, SessionRow
 from storage.times import now
 from wagate.v1 import message_pb2
 
@@ -186,9 +185,3 @@ class FlowsPlugin(Plugin):
                 list=M.ListAction(button=r(node.get("button")) or "Options", sections=sections),
             )
         )
-
-
-def _row(raw: dict[str, Any], r: Callable[[Any], str]) -> message_pb2.ListRow:
-    return M.ListRow(
-        id=str(raw["id"]), title=r(raw["title"]), description=r(raw.get("description"))
-    )

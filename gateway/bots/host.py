@@ -14,18 +14,18 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from gateway.bots import store
 from gateway.bots.ai import AiPlugin, Breaker
 from gateway.bots.base import Context, Outcome, Plugin, Turn
 from gateway.bots.config import parse_bots
 from gateway.bots.flows import FlowsPlugin
 from gateway.bots.remote import RemotePlugin
-from gateway.bots.store import HANDOFF, PAUSED, SessionRow
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.outbox import Outbox
+from storage import bots as store
 from storage import repo, times
 from storage.batching import GroupCommit
+from storage.bots import HANDOFF, PAUSED, SessionRow
 from storage.sql import Sql
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
@@ -76,7 +76,7 @@ class BotHost:
         self.bus.subscribe("bots", self.on_event)
 
     async def write(self, fn: Callable[..., Awaitable[R]], *args: Any) -> R:
-        """Run `fn(sql, *args)` (a `gateway.bots.store` function) in a shared transaction."""
+        """Run `fn(sql, *args)` (a `storage.bots` function) in a shared transaction."""
         result: R = await self._writes.submit((fn, args))
         return result
 

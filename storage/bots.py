@@ -1,4 +1,4 @@
-"""Bot state in SQL: run claims, flow sessions, AI usage and history.
+"""Bot state (gateway.bots): run claims, flow sessions, AI usage and history.
 
 Every function here is a `storage.writer` transaction body (`fn(sql, ...)`): it
 only awaits `Sql` methods, so on SQLite it runs whole on the loop.
