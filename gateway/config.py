@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from core.errors import ConfigError
+from gateway.bots.common import PluginConfig
 from gateway.bots.config import parse_bots
 from providers.registry import provider_class
 
@@ -75,7 +76,7 @@ class TenantConfig:
     id: str
     api_keys: tuple[str, ...]
     channels: tuple[ChannelConfig, ...]
-    bots: tuple[dict[str, Any], ...] = ()
+    bots: tuple[PluginConfig, ...] = ()
     timezone: str = "UTC"
 
 
@@ -170,7 +171,7 @@ def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
     bots = data.get("bots") or []
     if not isinstance(bots, list) or not all(isinstance(b, dict) for b in bots):
         raise ConfigError(f"{where}.bots: expected a list of mappings")
-    parse_bots(f"{where}.bots", bots)  # raises ConfigError naming the flow and node
+    parsed = parse_bots(f"{where}.bots", bots)  # raises ConfigError naming the flow and node
     secrets.update(str(b["api_key"]) for b in bots if b.get("api_key"))
     return TenantConfig(
         id=tid,
@@ -178,7 +179,7 @@ def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
         channels=tuple(
             _channel(c, f"{where}.channels[{i}]", secrets) for i, c in enumerate(channels)
         ),
-        bots=tuple(bots),
+        bots=parsed,
         timezone=str(data.get("timezone", "UTC")),
     )
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from gateway.bots.base import Context, Outcome, Plugin, log
-from gateway.bots.config import PluginConfig
+from gateway.bots.ai_config import AiConfig, parse_ai
+from gateway.bots.base import ConfiguredPlugin, Context, Outcome, Setup, log
 from storage.bots import history, record_usage, usage_counts
 
 if TYPE_CHECKING:  # the SDKs take seconds to import: only tenants with an ai plugin pay
@@ -54,18 +54,19 @@ def day_start(tz: ZoneInfo, at: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-class AiPlugin(Plugin):
-    # One breaker per (tenant, provider, model), shared by plugins that use the same model.
-    breakers: dict[tuple[str, str, str], Breaker]
+class AiPlugin(ConfiguredPlugin[AiConfig]):
+    config = AiConfig
 
-    def __init__(self, cfg: PluginConfig, tenant_id: str, breakers: dict[Any, Breaker]) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.priority = cfg.priority
-        self.channels = cfg.channels
+    @classmethod
+    def parse(cls, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+        return parse_ai(where, raw)
+
+    def __init__(self, cfg: AiConfig, setup: Setup) -> None:
+        super().__init__(cfg, setup)
         self.debounce_ms = cfg.debounce_ms
-        self.breaker = breakers.setdefault(
-            (tenant_id, cfg.provider, cfg.model),
+        # One breaker per (tenant, provider, model), shared by plugins that use the same model.
+        self.breaker: Breaker = setup.shared.setdefault(
+            ("ai", setup.tenant_id, cfg.provider, cfg.model),
             Breaker(cfg.breaker_failures or 5, cfg.breaker_reset_s),
         )
         self.anthropic: anthropic.AsyncAnthropic | None = None

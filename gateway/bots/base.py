@@ -7,8 +7,9 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from gateway.bots.common import PluginConfig, own_keys
 from storage.bots import SessionRow, message_text
 from wagate.v1 import message_pb2, messaging_service_pb2
 
@@ -122,3 +123,51 @@ class Plugin(ABC):
 
     @abstractmethod
     async def handle(self, ctx: Context) -> Outcome: ...
+
+    async def close(self) -> None:
+        """Release what the plugin holds (HTTP clients) when the gateway stops."""
+        return None
+
+
+@dataclass
+class Setup:
+    """What a configured plugin is built with besides its config."""
+
+    tenant_id: str
+    # One per host, for state its plugins share (the AI breakers), each entry keyed
+    # by the plugin's name in `wagate.bots` first.
+    shared: dict[Any, Any]
+
+
+C = TypeVar("C", bound=PluginConfig)
+
+
+class ConfiguredPlugin(Plugin, Generic[C]):
+    """A plugin a tenant names in its `bots:` list (`plugin: <name>`).
+
+    It is found through the `wagate.bots` entry-point group (`<name> = "module:Class"`)
+    and declares its config: `config`, a frozen `PluginConfig` subclass, and `keys`,
+    the keys it takes besides `plugin`, `name`, `priority` and `channels` (by default
+    the fields of `config`). The config is parsed once, when the gateway loads its
+    configuration (docs/bots.md).
+    """
+
+    config: ClassVar[type[PluginConfig]] = PluginConfig
+    keys: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "keys" not in vars(cls):
+            cls.keys = own_keys(cls.config)
+
+    @classmethod
+    def parse(cls, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+        """The plugin's own fields of `config`, from the entry `raw` (its keys are checked
+        already); raises `ConfigError` naming `where`. By default the keys as given."""
+        return {key: raw[key] for key in cls.keys if key in raw}
+
+    def __init__(self, cfg: C, setup: Setup) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.priority = cfg.priority
+        self.channels = cfg.channels

@@ -1,4 +1,4 @@
-"""The `flows` plugin: keyword-triggered conversation graphs (see README, "Bots")."""
+"""The `flows` plugin: keyword-triggered conversation graphs (docs/bots.md)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from gateway.bots.base import Context, Outcome, Plugin, log
-from gateway.bots.config import Flow, PluginConfig, Trigger, normalize
+from gateway.bots.base import ConfiguredPlugin, Context, Outcome, Setup, log
+from gateway.bots.flow_config import FLOWS_KEYS, Flow, FlowsConfig, Trigger, normalize, parse_flows
 from storage.bots import ACTIVE, COMPLETED, ERRORED, PAUSED, SessionRow
 from storage.times import now
 from wagate.v1 import message_pb2
@@ -43,11 +43,16 @@ def render(template: str, variables: dict[str, Any], contact: message_pb2.Contac
     return _TEMPLATE.sub(sub, template)
 
 
-class FlowsPlugin(Plugin):
-    def __init__(self, cfg: PluginConfig) -> None:
-        self.name = cfg.name
-        self.priority = cfg.priority
-        self.channels = cfg.channels
+class FlowsPlugin(ConfiguredPlugin[FlowsConfig]):
+    config = FlowsConfig
+    keys = FLOWS_KEYS
+
+    @classmethod
+    def parse(cls, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+        return parse_flows(where, raw)
+
+    def __init__(self, cfg: FlowsConfig, setup: Setup) -> None:
+        super().__init__(cfg, setup)
         self.flows = {f.name: f for f in cfg.flows}
 
     def _live(self, row: SessionRow | None, flow: Flow) -> bool:

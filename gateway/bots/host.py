@@ -14,10 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from gateway.bots.ai import AiPlugin, Breaker
-from gateway.bots.base import Context, Outcome, Plugin, Turn
-from gateway.bots.config import parse_bots
-from gateway.bots.flows import FlowsPlugin
+from gateway.bots.base import Context, Outcome, Plugin, Setup, Turn
+from gateway.bots.registry import plugin_classes
 from gateway.bots.remote import RemotePlugin
 from gateway.bus import Bus
 from gateway.config import Settings
@@ -52,17 +50,13 @@ class BotHost:
         self.bus = bus
         self.chains: dict[str, list[Plugin]] = {}
         self.timezones: dict[str, str] = {}
-        self.breakers: dict[Any, Breaker] = {}
+        self.shared: dict[Any, Any] = {}
         # Plugins that join a chain at run time (remote bots), per tenant.
         self.extra: dict[str, list[Plugin]] = {}
-        for i, tenant in enumerate(settings.tenants):
-            plugins: list[Plugin] = []
-            for cfg in parse_bots(f"tenants[{i}].bots", list(tenant.bots)):
-                if cfg.plugin == "flows":
-                    plugins.append(FlowsPlugin(cfg))
-                else:
-                    plugins.append(AiPlugin(cfg, tenant.id, self.breakers))
-            self.chains[tenant.id] = plugins
+        classes = plugin_classes()
+        for tenant in settings.tenants:
+            setup = Setup(tenant.id, self.shared)
+            self.chains[tenant.id] = [classes[cfg.plugin](cfg, setup) for cfg in tenant.bots]
             self.timezones[tenant.id] = tenant.timezone
         self._lanes: dict[str, asyncio.Queue[message_pb2.Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -87,8 +81,7 @@ class BotHost:
         await self._writes.stop()
         for plugins in self.chains.values():
             for plugin in plugins:
-                if isinstance(plugin, AiPlugin):
-                    await plugin.close()
+                await plugin.close()
 
     def chain(self, tenant_id: str, channel_id: str) -> list[Plugin]:
         plugins = [*self.chains.get(tenant_id, ()), *self.extra.get(tenant_id, ())]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.bots.config import DAYS
+from gateway.bots.ai_config import DAYS
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 from tests.support.fake_ai import FakeAI
 from tests.support.polling import eventually

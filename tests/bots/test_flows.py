@@ -15,6 +15,7 @@ import yaml
 
 from core.errors import ConfigError
 from gateway.bots.config import parse_bots
+from gateway.bots.flow_config import FlowsConfig
 from gateway.bots.flows import matches
 from providers.signing import hmac_hex
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
@@ -89,6 +90,7 @@ def test_bad_bots_config_names_the_problem(bots: list[Any], message: str) -> Non
 
 def test_shipped_menu_flow_is_valid() -> None:
     (plugin,) = parse_bots("demo.bots", MENU)
+    assert isinstance(plugin, FlowsConfig)
     (flow,) = plugin.flows
     assert flow.name == "menu" and flow.start == "main"
 
