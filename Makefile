@@ -10,13 +10,14 @@ PROTOS := $(wildcard proto/wagate/v1/*.proto)
 
 install: $(VENV)/.installed $(NODE_DIR)/node_modules/.installed
 
-# The test plugin (a third-party provider package) is installed beside wagate.
-PLUGIN := tests/plugins/acme_provider
+# The test plugins (a third-party provider and a third-party bot package) are
+# installed beside wagate.
+PLUGINS := tests/plugins/acme_provider tests/plugins/acme_bot
 
-$(VENV)/.installed: pyproject.toml $(PLUGIN)/pyproject.toml
+$(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
-	$(PY) -m pip install -q --disable-pip-version-check -e $(PLUGIN)
+	$(PY) -m pip install -q --disable-pip-version-check $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json

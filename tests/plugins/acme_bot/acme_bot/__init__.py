@@ -1,0 +1,1 @@
+"""Acme Parrot: a fictional bot plugin that exists to prove the plugin interface."""
