@@ -10,7 +10,7 @@ from __future__ import annotations
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gateway.bots.ai_config import AiConfig, parse_ai
@@ -56,10 +56,7 @@ def day_start(tz: ZoneInfo, at: datetime) -> datetime:
 
 class AiPlugin(ConfiguredPlugin[AiConfig]):
     config = AiConfig
-
-    @classmethod
-    def parse(cls, where: str, raw: dict[str, Any]) -> dict[str, Any]:
-        return parse_ai(where, raw)
+    parse = staticmethod(parse_ai)
 
     def __init__(self, cfg: AiConfig, setup: Setup) -> None:
         super().__init__(cfg, setup)

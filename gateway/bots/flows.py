@@ -46,10 +46,7 @@ def render(template: str, variables: dict[str, Any], contact: message_pb2.Contac
 class FlowsPlugin(ConfiguredPlugin[FlowsConfig]):
     config = FlowsConfig
     keys = FLOWS_KEYS
-
-    @classmethod
-    def parse(cls, where: str, raw: dict[str, Any]) -> dict[str, Any]:
-        return parse_flows(where, raw)
+    parse = staticmethod(parse_flows)
 
     def __init__(self, cfg: FlowsConfig, setup: Setup) -> None:
         super().__init__(cfg, setup)
