@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage.sql import Sql, flat, values
+from storage.times import db_datetime_or_none
 from wagate.v1 import message_pb2
 
 M = message_pb2
@@ -28,13 +29,6 @@ class SessionRow:
     status: str
     vars: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
-
-
-def _dt(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    out = datetime.fromisoformat(str(value))
-    return out if out.tzinfo else out.replace(tzinfo=UTC)
 
 
 async def claim(
@@ -62,7 +56,7 @@ async def claim(
                 str(r["node"]),
                 str(r["status"]),
                 json.loads(r["vars"] or "{}"),
-                _dt(r["updated_at"]),
+                db_datetime_or_none(r["updated_at"]),
             )
     return [m for m in message_ids if m in claimed], sessions
 
