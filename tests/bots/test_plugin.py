@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from acme_bot.plugin import ParrotConfig
 
+from core.errors import ConfigError
 from gateway.bots.config import parse_bots
-from providers.base import ConfigError
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 
 PARROT = {"plugin": "acme_parrot", "greeting": "Acme here."}

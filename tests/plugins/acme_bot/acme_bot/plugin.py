@@ -1,7 +1,7 @@
 """The acme_parrot bot: answers any text with its greeting and the text it heard.
 
 It uses only wagate's public bot plugin interface (gateway.bots.base,
-gateway.bots.common); its config entry looks like
+gateway.bots.common, core.errors); its config entry looks like
 
     - plugin: acme_parrot
       greeting: "Acme here."
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import ConfigError
 from gateway.bots.base import ConfiguredPlugin, Context, Outcome
 from gateway.bots.common import PluginConfig
-from providers.base import ConfigError
 
 
 @dataclass(frozen=True)
