@@ -8,12 +8,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import orjson
-
 from gateway.config import Settings, build_settings
+from gateway.demo_guide import Demo, render, steps
 from providers.kapso.testing import FakeKapsoProxy
 from providers.qr_session.testing import FakeWahaEngine
-from providers.signing import hmac_hex
 from providers.testing import FakeGraphAPI
 
 API_KEY = "demo-api-key"
@@ -125,90 +123,30 @@ async def start_demo(settings: Settings) -> tuple[DemoFakes, Settings]:
     merged = dataclasses.replace(
         settings, tenants=demo.tenants, secrets=settings.secrets | demo.secrets
     )
-    _print_instructions(settings, graph.base_url)
-    _print_more(settings)
+    _print_guide(settings, graph.base_url)
     return DemoFakes(graph, kapso, engine), merged
 
 
-def _print_instructions(settings: Settings, graph_url: str) -> None:
-    body = orjson.dumps(SAMPLE)
-    path = Path("data/demo-webhook.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
-    sig = hmac_hex(APP_SECRET, body)
-    base = f"http://{settings.http_host}:{settings.http_port}"
-    print(
-        f"""
-wagate demo — tenant 'demo', API key '{API_KEY}', Meta channel 'demo-meta'
-(its Graph API is a fake at {graph_url}; nothing leaves this machine)
-
-1. Post a signed sample webhook ("Hi, ..."; the menu bot answers with its numbered menu):
-   curl -s -X POST {base}/webhooks/meta -H 'Content-Type: application/json' \\
-     -H 'X-Hub-Signature-256: sha256={sig}' --data-binary @{path}
-
-2. Read what was stored:
-   curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations
-   CID=$(curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations \\
-     | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-   curl -s -H 'Authorization: Bearer {API_KEY}' {base}/api/v1/conversations/$CID/messages
-
-3. Send a reply (goes to the fake Graph API, comes back SENT with a wamid):
-   curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {API_KEY}' \\
-     -d '{{"channelId": "demo-meta", "to": "15551234567", "text": {{"body": "On its way!"}}}}'
-
-gRPC (wagate.v1, reflection on) listens on {settings.http_host}:{settings.grpc_port}.
-""",
-        file=sys.stdout,
-        flush=True,
+def _print_guide(settings: Settings, graph_url: str) -> None:
+    host = settings.http_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # listening on every interface: this machine is one of them
+    demo = Demo(
+        base_url=f"http://{host}:{settings.http_port}",
+        api_key=API_KEY,
+        meta_app_secret=APP_SECRET,
+        kapso_secret=KAPSO_SECRET,
+        kapso_phone_id=KAPSO_PHONE_ID,
+        qr_secret=QR_SECRET,
+        qr_session=QR_SESSION,
+        meta_sample=SAMPLE,
+        data_dir=Path("data").resolve(),
     )
-
-
-def _print_more(settings: Settings) -> None:
-    """Commands for the Kapso and QR-session channels (the samples are written to data/)."""
-    kapso = orjson.dumps(
-        {
-            "message": {
-                "from": "15551234567",
-                "id": "wamid.DEMO-KAPSO-0001",
-                "timestamp": "1767225700",
-                "type": "text",
-                "text": {"body": "Hello via Kapso"},
-                "kapso": {"direction": "inbound", "status": "received"},
-            },
-            "conversation": {"id": "demo-conv", "phone_number": "+15551234567"},
-            "phone_number_id": KAPSO_PHONE_ID,
-        }
-    )
-    qr = orjson.dumps({"event": "qr", "data": {"qr": "2@demo-qr-payload,made-up,keys,here"}})
-    ready = orjson.dumps({"event": "ready", "data": {"info": {"pushname": "Demo"}}})
-    files = {"kapso": kapso, "qr": qr, "ready": ready}
-    for name, body in files.items():
-        Path(f"data/demo-{name}.json").write_bytes(body)
-    base = f"http://{settings.http_host}:{settings.http_port}"
-    ksig = hmac_hex(KAPSO_SECRET, kapso)
-    qsig, rsig = (hmac_hex(QR_SECRET, body, "sha512") for body in (qr, ready))
-    auth = f"-H 'Authorization: Bearer {API_KEY}'"
-    print(
-        f"""Kapso channel 'demo-kapso' (fake proxy) and QR channel 'demo-qr' (fake WAHA engine):
-
-4. A Kapso event webhook:
-   curl -s -X POST {base}/webhooks/kapso/demo-kapso \\
-     -H 'X-Webhook-Event: whatsapp.message.received' \\
-     -H 'X-Webhook-Signature: {ksig}' --data-binary @data/demo-kapso.json
-
-5. A QR-session engine's QR, then its ready event, and the session status:
-   curl -s -X POST {base}/webhooks/qr/{QR_SESSION} -H 'X-Webhook-Hmac: {qsig}' \\
-     --data-binary @data/demo-qr.json
-   curl -s {auth} {base}/api/v1/sessions/{QR_SESSION}
-   curl -s -X POST {base}/webhooks/qr/{QR_SESSION} -H 'X-Webhook-Hmac: {rsig}' \\
-     --data-binary @data/demo-ready.json
-   curl -s {auth} '{base}/api/v1/sessions?status=session_connected'
-
-6. Buttons on the QR channel go out as a numbered menu; answering "2" maps back:
-   curl -s -X POST {base}/api/v1/messages {auth} -d '{{"channelId": "demo-qr", \\
-     "to": "15551234567", "interactive": {{"body": "Pick a slot", "buttons": {{"buttons": \\
-     [{{"id": "mon", "title": "Monday"}}, {{"id": "tue", "title": "Tuesday"}}]}}}}}}'
-""",
-        file=sys.stdout,
-        flush=True,
-    )
+    header = f"""
+wagate demo: tenant 'demo', API key '{API_KEY}'.
+Channels: Meta 'demo-meta' (app secret '{APP_SECRET}'), Kapso 'demo-kapso', QR 'demo-qr'.
+Their provider APIs are fakes on this machine (the Graph API at {graph_url}); nothing
+leaves it. Paste the commands below into bash, from any directory.
+gRPC (wagate.v1, reflection on) listens on {host}:{settings.grpc_port}.
+"""
+    print(render(header, steps(demo)), file=sys.stdout, flush=True)
