@@ -15,6 +15,9 @@ import yaml
 
 from tests.support.procs import WAGATE, Postgres, free_port
 
+# Every test here runs `wagate` as a process.
+pytestmark = pytest.mark.integration
+
 MIGRATIONS = sorted(
     p.stem for p in (Path(__file__).resolve().parents[2] / "storage" / "migrations").glob("0*.py")
 )

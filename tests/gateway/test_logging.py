@@ -30,6 +30,9 @@ from tests.support.tenants import (
     two_tenant_config,
 )
 
+# Every test here runs `wagate` as a process.
+pytestmark = pytest.mark.integration
+
 SECRETS = (ACME_KEY, ACME_SECRET, ACCESS_TOKEN, GLOBEX_KEY, GLOBEX_SECRET)
 
 
