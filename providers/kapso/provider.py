@@ -66,7 +66,7 @@ class KapsoProvider(MetaCloudProvider):
             phone_number_id=self.phone_number_id,
         )
 
-    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, body: dict[str, Any]) -> Any:
         return await send.graph_post(
             self.http, self.messages_url, "", body, headers={"X-API-Key": self._api_key}
         )

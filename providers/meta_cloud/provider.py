@@ -73,7 +73,7 @@ class MetaCloudProvider(Provider):
             payload, channel_id=self.channel_id, phone_number_id=self.phone_number_id
         )
 
-    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, body: dict[str, Any]) -> Any:
         return await send.graph_post(
             self.http, self.messages_url, str(self.settings["access_token"]), body
         )

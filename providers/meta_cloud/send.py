@@ -1,9 +1,13 @@
-"""Meta WhatsApp Cloud API sending: Graph "messages" bodies, calls and errors (protocols §2).
+"""Meta WhatsApp Cloud API sending: Graph "messages" bodies, calls and errors.
 
 `build_*` functions are pure: a `wagate.v1` message in, the JSON body Meta documents
-out (§2.2, §2.3). `graph_post` does the HTTP call and turns every failure into a
-`SendError` whose kind follows the §2.5 table (`classify_error`). The access token
-goes into the Authorization header only; it is masked out of every error text.
+out (https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages,
+and for read receipts and typing
+https://developers.facebook.com/documentation/business-messaging/whatsapp/typing-indicators).
+`graph_post` does the HTTP call and turns every failure into a `SendError` whose kind
+comes from Meta's error code (`providers/meta_cloud/errors.py`), else from the HTTP
+status (`classify_error`). The access token goes into the Authorization header only;
+it is masked out of every error text.
 """
 
 from __future__ import annotations
@@ -18,41 +22,17 @@ from typing import Any
 import aiohttp
 import orjson
 
+from providers.accepted import accepted_without_id
 from providers.base import ErrorKind, OutboundMessage, SendError, SendResult, UnsupportedContent
+from providers.meta_cloud.errors import kind_of
 from wagate.v1 import message_pb2
 
-# Meta's structural limits for interactive messages (§2.2); breaking them is a
-# permanent 131009/100 error, so we refuse before sending.
+# Meta's structural limits for interactive messages (reply buttons and list messages in
+# the send-messages reference above); breaking them is a permanent 131009/100 error, so
+# we refuse before sending.
 MAX_REPLY_BUTTONS = 3
 MAX_LIST_SECTIONS = 10
 MAX_LIST_ROWS = 10
-
-# §2.5. Codes decide first; the HTTP status only decides for codes not listed here.
-AUTH_CODES = frozenset({0, 190})
-RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131048, 131056})
-RETRYABLE_CODES = frozenset({1, 2, 131000, 131016, 131057})
-PERMANENT_CODES = frozenset(
-    {
-        3,
-        10,
-        100,
-        368,
-        131008,
-        131009,
-        131021,
-        131026,
-        131031,
-        131047,
-        131049,
-        131050,
-        131051,
-        131052,
-        131053,
-        132000,
-        132001,
-        *range(200, 300),
-    }
-)
 
 # Anything that is not a phone number (digits and the separators Meta accepts) is an
 # opaque recipient id, e.g. a BSUID "user.9373...", and is sent unchanged.
@@ -80,7 +60,7 @@ def normalize_recipient(to: str) -> str:
     return value if value.startswith("+") else "+" + value
 
 
-# -- message bodies (§2.2) -----------------------------------------------------------
+# -- message bodies ------------------------------------------------------------------
 
 
 def build_message_body(out: OutboundMessage) -> dict[str, Any]:
@@ -95,7 +75,7 @@ def build_message_body(out: OutboundMessage) -> dict[str, Any]:
         "recipient_type": "individual",
         "to": normalize_recipient(out.to),
     }
-    # A reaction cannot be a contextual reply (§2.2), so its context is dropped.
+    # Meta does not accept a reaction as a contextual reply, so its context is dropped.
     if kind != "reaction" and msg.HasField("context") and msg.context.reply_to_id:
         body["context"] = {"message_id": msg.context.reply_to_id}
     body["type"] = meta_type
@@ -369,7 +349,7 @@ def _reaction(reaction: message_pb2.ReactionContent) -> dict[str, Any]:
     return {"message_id": reaction.message_id, "emoji": reaction.emoji}
 
 
-# -- mark as read / typing (§2.3) ----------------------------------------------------
+# -- mark as read / typing -----------------------------------------------------------
 
 
 def build_mark_read_body(provider_message_id: str) -> dict[str, Any]:
@@ -383,7 +363,7 @@ def build_typing_body(provider_message_id: str) -> dict[str, Any]:
     return body
 
 
-# -- errors (§2.5) -------------------------------------------------------------------
+# -- errors ---------------------------------------------------------------------------
 
 
 def _int(value: Any) -> int | None:
@@ -405,7 +385,8 @@ def _text_of(body: Any, limit: int = 200) -> str:
 
 
 def classify_error(http_status: int, body: Any, *, retry_after: float | None = None) -> SendError:
-    """A SendError for a failed Graph call: kind by Meta code first, then HTTP status.
+    """A SendError for a failed Graph call: kind by Meta code first (Meta asks callers to
+    act on the code), then by HTTP status for codes not in `META_ERROR_CODES`.
 
     `body` is the decoded JSON (Meta's `{"error": {...}}`) or the raw text/bytes of a
     non-JSON answer. `retry_after` is a server hint in seconds (see
@@ -420,14 +401,9 @@ def classify_error(http_status: int, body: Any, *, retry_after: float | None = N
     details = error_data.get("details") if isinstance(error_data, dict) else None
     details = details if isinstance(details, str) else ""
 
-    if code in AUTH_CODES:
-        kind = ErrorKind.AUTH_EXPIRED
-    elif code in RATE_LIMIT_CODES:
-        kind = ErrorKind.RATE_LIMITED
-    elif code in RETRYABLE_CODES:
-        kind = ErrorKind.RETRYABLE
-    elif code in PERMANENT_CODES:
-        kind = ErrorKind.PERMANENT
+    known = kind_of(code)
+    if known is not None:
+        kind = known
     elif http_status == 401:
         kind = ErrorKind.AUTH_EXPIRED
     elif http_status == 429:
@@ -533,9 +509,10 @@ async def graph_post(
     *,
     timeout: float = 15.0,  # noqa: ASYNC109 -- a per-call aiohttp ClientTimeout
     headers: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """POST `body` as JSON with `Authorization: Bearer <access_token>`; the decoded
-    JSON object on 2xx, else a classified SendError (network failures: RETRYABLE).
+    answer on 2xx (JSON, else text, else None: what a 2xx must carry is the caller's
+    rule), else a classified SendError (network failures: RETRYABLE).
 
     `headers` are added to (and may replace) the defaults, e.g. a proxy's API-key
     header; with an empty `access_token` no Authorization header is sent. Secret
@@ -574,23 +551,22 @@ async def graph_post(
     except orjson.JSONDecodeError:
         decoded = raw.decode("utf-8", "replace")
     if 200 <= status < 300:
-        if isinstance(decoded, dict):
-            return decoded
-        raise SendError(
-            ErrorKind.RETRYABLE,
-            f"Meta API answered HTTP {status} without a JSON object",
-            http_status=status,
-        )
+        return decoded
     raise _masked(classify_error(status, decoded, retry_after=hint), secrets)
 
 
-def parse_send_response(body: Mapping[str, Any]) -> SendResult:
-    """Meta's accepted-send answer (§2.4) -> SendResult; RETRYABLE if it has no wamid."""
+def parse_send_response(body: Any) -> SendResult:
+    """Meta's 2xx answer to a send -> SendResult: the new message's wamid
+    (`messages[0].id`) and the recipient's `wa_id` / `user_id` (`contacts[0]`).
+
+    An answer without a wamid fails the send for good (`accepted_without_id`).
+    """
+    body = body if isinstance(body, dict) else {}
     messages = body.get("messages")
     first = messages[0] if isinstance(messages, list) and messages else None
     message_id = first.get("id") if isinstance(first, dict) else None
     if not isinstance(message_id, str) or not message_id:
-        raise SendError(ErrorKind.RETRYABLE, "Meta accepted the send but returned no message id")
+        raise accepted_without_id("Meta API")
     contacts = body.get("contacts")
     contact = contacts[0] if isinstance(contacts, list) and contacts else None
     contact = contact if isinstance(contact, dict) else {}

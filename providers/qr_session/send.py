@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from providers.accepted import accepted_without_id
 from providers.base import ErrorKind, OutboundMessage, SendError, SendResult, UnsupportedContent
 from providers.qr_session.parse import chat_in_id
 from providers.readers import as_dict, as_str, digits
@@ -216,13 +217,13 @@ def sent_message_id(body: Any) -> str:
 
 
 def send_result(request: Request, body: Any) -> SendResult:
+    """The engine's 2xx answer to `request` -> SendResult. An answer without a message
+    id fails the send for good (`accepted_without_id`), except for a reaction: engines
+    answer `PUT /api/reaction` without one, so it gets an id of its own."""
     ident = sent_message_id(body)
     if not ident:
         if request[1] != "/api/reaction":
-            # Retrying could deliver the message twice, so this is not retryable.
-            raise SendError(
-                ErrorKind.PERMANENT, "QR engine accepted the send but returned no message id"
-            )
-        ident = f"reaction_{secrets.token_hex(12)}"  # engines answer reactions without an id
+            raise accepted_without_id("QR engine")
+        ident = f"reaction_{secrets.token_hex(12)}"
     chat = as_str(request[2].get("chatId"))
     return SendResult(provider_message_id=ident, recipient_id=digits(chat.split("@")[0]))

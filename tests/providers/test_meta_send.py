@@ -766,16 +766,18 @@ def test_parse_send_response() -> None:
         }
     )
     assert (bsuid.recipient_id, bsuid.recipient_user_id) == ("", "user.1")
-    bad_bodies: list[dict[str, Any]] = [
+    bad_bodies: list[Any] = [
         {},
         {"messages": []},
         {"messages": [{"id": ""}]},
         {"messages": "x"},
+        "OK",
+        None,
     ]
     for bad in bad_bodies:
         with pytest.raises(SendError) as info:
             parse_send_response(bad)
-        assert info.value.kind is ErrorKind.RETRYABLE
+        assert info.value.kind is ErrorKind.PERMANENT  # providers/accepted.py
 
 
 # -- real HTTP against the fake ----------------------------------------------------------------
