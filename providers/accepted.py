@@ -13,7 +13,7 @@ for every provider: an operator can check the conversation and resend on purpose
 
 from __future__ import annotations
 
-from providers.base import ErrorKind, SendError
+from core.errors import ErrorKind, SendError
 
 
 def accepted_without_id(who: str, http_status: int = 0) -> SendError:

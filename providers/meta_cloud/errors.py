@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from providers.base import ErrorKind
+from core.errors import ErrorKind
 
 ERROR_CODES_PAGE = (
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes"
