@@ -1,4 +1,6 @@
-"""Benchmarks for wagate: webhook ingest (wrk) and gRPC SendMessage throughput.
+"""Benchmarks for wagate: webhook ingest (wrk), gRPC SendMessage throughput, realtime
+latency and fan-out, and bot overhead, each against a bare Sanic baseline in the same run.
 
-Run with `make bench` or `.venv/bin/python -m bench [--quick] [--only ingest|send]`.
+Run with `make bench`; bench/README.md explains every command, the latest results and
+what was tried.
 """

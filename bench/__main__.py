@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only ingest|send]`: run the benchmarks, print the tables.
+"""`python -m bench [--quick] [--only ingest|send|realtime]`: run the benchmarks, print the tables.
 
 1. Ingest: wrk (32 connections, 2 threads) POSTs signed ~1 KB Meta text webhooks to
    a bare Sanic app and to the gateway's `POST /webhooks/meta` (unique wamid per

@@ -39,7 +39,7 @@ BODY_SIZE = 1024
 CONNECTIONS = 32
 THREADS = 2
 
-# The demo's Meta text webhook (shaped like protocols samples/meta/text.json),
+# The demo's Meta text webhook (shaped like tests/fixtures/meta/text.json),
 # addressed to the bench channel.
 _SAMPLE: dict[str, Any] = copy.deepcopy(demo.SAMPLE)
 _SAMPLE["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = PHONE_NUMBER_ID
@@ -51,7 +51,7 @@ def wamid(run_id: str, n: int) -> str:
     return "wamid." + base64.b64encode(raw).decode()
 
 
-# Shaped like protocols samples/kapso/message_received_text.json (payload v2).
+# Shaped like tests/fixtures/kapso/message_received_text.json (payload v2).
 _KAPSO_SAMPLE: dict[str, Any] = {
     "message": {
         "from": "15551234567",
@@ -65,7 +65,7 @@ _KAPSO_SAMPLE: dict[str, Any] = {
     "is_new_conversation": False,
     "phone_number_id": PHONE_NUMBER_ID,
 }
-# Shaped like protocols samples/waha/message_text.json (WAHA envelope).
+# Shaped like tests/fixtures/waha/message_text.json (WAHA envelope).
 _WAHA_SAMPLE: dict[str, Any] = {
     "id": "evt_01jgxq7m3k8v2w4n6p9r0s1010",
     "timestamp": 1767225661000,

@@ -38,7 +38,8 @@ def as_str(value: Any) -> str:
 
 
 def digits(value: Any) -> str:
-    """A phone-number id with `+`, spaces and dashes stripped (protocols §1.3)."""
+    """Only the digits of `value`: providers write the same number as "+1 555-123",
+    "15551234567" or a chat id, and ids must compare equal however they were written."""
     return _NON_DIGITS.sub("", as_str(value))
 
 

@@ -1,7 +1,9 @@
 """Fake provider servers for tests and the demo: real HTTP on 127.0.0.1.
 
 `FakeGraphAPI` answers like Meta's Graph API for the calls the gateway makes
-(protocols §2): sending messages, mark-read/typing, media upload/URL/download/delete.
+(https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages
+and the media endpoints): sending messages, mark-read/typing, media
+upload/URL/download/delete.
 It records every request, can be told to fail the next calls with Meta-shaped
 errors (`fail_next`) or raw bodies (`fail_next_raw`), and can be slowed (`delay`).
 
@@ -84,8 +86,10 @@ def meta_error_body(
     error_type: str = "OAuthException",
     prefixed: bool = True,
 ) -> dict[str, Any]:
-    """A Graph error body shaped like Meta's (protocols §2.4). WhatsApp errors read
-    "(#<code>) <title>"; Graph-level ones (auth, unknown object) are not `prefixed`."""
+    """A Graph error body shaped like Meta's: `{"error": {"message", "type", "code",
+    "error_data": {"details"}, "fbtrace_id"}}` (providers/meta_cloud/errors.py lists the
+    codes). WhatsApp errors read "(#<code>) <title>"; Graph-level ones (auth, unknown
+    object) are not `prefixed`."""
     text = f"(#{code}) {message}" if prefixed and not message.startswith("(#") else message
     error: dict[str, Any] = {"message": text, "type": error_type, "code": code}
     if details is not None:

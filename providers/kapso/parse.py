@@ -1,4 +1,6 @@
-"""Kapso webhooks -> `wagate.v1` events (protocols §3).
+"""Kapso webhooks -> `wagate.v1` events
+(https://docs.kapso.ai/docs/platform/webhooks/overview, and the event payloads at
+https://docs.kapso.ai/docs/platform/webhooks/message-events).
 
 Three body shapes reach one channel URL:
 

@@ -1,4 +1,5 @@
-"""The kapso channel: Kapso webhooks in, Kapso's Meta-compatible proxy out (§3).
+"""The kapso channel: Kapso webhooks in, Kapso's Meta-compatible proxy out
+(https://docs.kapso.ai/docs/how-to/whatsapp/use-meta-proxy).
 
 Sending reuses the Meta Cloud API bodies and error handling unchanged; only the
 base URL and the credential (`X-API-Key` instead of a bearer token) differ.

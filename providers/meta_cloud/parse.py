@@ -1,4 +1,5 @@
-"""Meta WhatsApp Cloud API webhooks -> `wagate.v1` events (protocols §1).
+"""Meta WhatsApp Cloud API webhooks -> `wagate.v1` events (the `messages` webhook,
+https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages).
 
 Pure: no I/O, no clock. Only the envelope is strict (PayloadError); inside it
 everything is read defensively. A message whose inner shape is unexpected, or

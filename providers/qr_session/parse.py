@@ -1,9 +1,14 @@
-"""QR-session engine webhooks -> `wagate.v1` events (protocols §4).
+"""QR-session engine webhooks -> `wagate.v1` events.
 
 Two envelopes reach `POST /webhooks/qr/{session_id}`:
 
-- our whatsapp-web.js bridge: `{"event": "<client event>", "data": {...}}` (§4.2);
-- WAHA: `{"id", "timestamp" (ms), "event": "<dotted name>", "session", "payload", ...}` (§4.3).
+- a whatsapp-web.js bridge: `{"event": "<client event>", "data": {...}}`, where the
+  event is one of the library's client events (https://docs.wwebjs.dev/Client.html)
+  and `data` its arguments. whatsapp-web.js emits events inside its own Node process
+  only, so this envelope is wagate's convention for a bridge that posts them
+  (docs/providers.md, "Pointing a QR engine at wagate");
+- WAHA: `{"id", "timestamp" (ms), "event": "<dotted name>", "session", "payload", ...}`
+  (https://waha.devlike.pro/docs/how-to/events/).
 
 Session events become `session_updated` (a SessionState: status, message, QR
 string, loading percent); the stored state and the QR image are made after the
@@ -35,7 +40,7 @@ M = message_pb2
 E = event_pb2
 
 S = E.SessionStatus
-# whatsapp-web.js WAState -> session status (§4.1).
+# whatsapp-web.js `WAState` (https://docs.wwebjs.dev/global.html#WAState) -> session status.
 WA_STATES: dict[str, int] = {
     "CONNECTED": S.SESSION_STATUS_SESSION_CONNECTED,
     "OPENING": S.SESSION_STATUS_CONNECTING,
@@ -50,7 +55,7 @@ WA_STATES: dict[str, int] = {
     "SMB_TOS_BLOCK": S.SESSION_STATUS_ERROR,
     "TOS_BLOCK": S.SESSION_STATUS_ERROR,
 }
-# WAHA session.status values (§4.3).
+# WAHA `session.status` values (https://waha.devlike.pro/docs/how-to/sessions/).
 WAHA_STATUSES: dict[str, int] = {
     "STOPPED": S.SESSION_STATUS_SESSION_NOT_CONNECTED,
     "STARTING": S.SESSION_STATUS_CONNECTING,
@@ -60,7 +65,9 @@ WAHA_STATUSES: dict[str, int] = {
     "PASSKEY_REQUIRED": S.SESSION_STATUS_CONNECTING,
     "PASSKEY_CONFIRMATION_REQUIRED": S.SESSION_STATUS_CONNECTING,
 }
-# MessageAck -1..4 (§4.1).
+# Delivery acks -1..4, the same in whatsapp-web.js (`MessageAck`,
+# https://docs.wwebjs.dev/global.html#MessageAck) and WAHA (`message.ack`): error,
+# pending, server, device, read, played.
 ACKS: dict[int, int] = {
     -1: M.MESSAGE_STATUS_FAILED,
     0: M.MESSAGE_STATUS_PENDING,
@@ -481,7 +488,7 @@ def _provider_event(d: _Delivery) -> event_pb2.Event:
 
 
 _HANDLERS: dict[str, Callable[[_Delivery], list[event_pb2.Event]]] = {
-    # whatsapp-web.js client events (our bridge's envelope)
+    # whatsapp-web.js client events, in the bridge envelope (docs/providers.md)
     "qr": _qr,
     "code": _code,
     "authenticated": _authenticated,

@@ -1,4 +1,5 @@
-"""Sending through a WAHA-compatible engine HTTP API (protocols §4.3).
+"""Sending through a WAHA-compatible engine HTTP API
+(https://waha.devlike.pro/docs/how-to/send-messages/).
 
 `build_request` is pure: a `wagate.v1` message in, the method, path and JSON body
 out. `engine_call` does the HTTP call with `X-Api-Key` and turns failures into a

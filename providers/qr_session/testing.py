@@ -2,7 +2,8 @@
 
 `FakeWahaEngine` reuses FakeGraphAPI's socket, request recording, failure
 injection (`fail_next_raw`, endpoint "messages") and delay; only the routes differ.
-It answers the WAHA calls the gateway makes (protocols §4.3) and can post engine
+It answers the WAHA calls the gateway makes (sending, seen, typing, reactions; see
+https://waha.devlike.pro/docs/how-to/send-messages/) and can post engine
 events to the gateway like a real engine (`emit`), including the acks that
 follow a send (`auto_ack`).
 """
