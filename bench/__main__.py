@@ -48,6 +48,7 @@ from bench.servers import (
     wait_drained,
 )
 
+# The targets the tables are judged against (bench/README.md, "Against the targets").
 INGEST_TARGET = 0.50  # gateway req/s >= 50 % of bare Sanic
 SEND_TARGET = 2000.0  # SendMessage/s
 RESULTS = REPO / "bench" / "results" / "latest.json"

@@ -5,7 +5,7 @@ parallel, each sending a message and waiting for the flow's reply before the nex
 Measured: signed webhook POSTed → the flow's reply received by the fake Graph API
 (in this process), p50 and p99. No model is involved, so this is all overhead:
 ack, ingest, the bot host, the flow, the outbox and the provider call.
-Target: p99 <= 30 ms at 100 conversations.
+Target: p99 <= 30 ms at 100 conversations (bench/README.md, "Against the targets").
 """
 
 from __future__ import annotations
