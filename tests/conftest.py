@@ -9,8 +9,11 @@ import aiohttp
 import pytest
 
 from providers.testing import FakeGraphAPI
+from tests.support.plugins import use_test_plugins
 from tests.support.procs import Gateway, Postgres, start_gateway, start_postgres
 from tests.support.tenants import two_tenant_config
+
+use_test_plugins()
 
 # Fixtures that start processes: a test using one is an integration test whether or not
 # its module says so, so the fast lane (`-m "not integration"`) cannot pick it up.

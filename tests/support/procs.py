@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -159,7 +160,11 @@ class Postgres:
 
 
 def start_postgres() -> Postgres:
-    initdb = shutil.which("initdb") or "/usr/lib/postgresql/15/bin/initdb"
+    # Debian's postgresql package keeps the server binaries off PATH, one folder a version.
+    versions = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    initdb = shutil.which("initdb") or max(
+        versions, key=lambda p: int(Path(p).parts[4]), default="initdb"
+    )
     bindir = str(Path(initdb).resolve().parent)
     os.environ["PATH"] = f"{bindir}:{os.environ['PATH']}"
     base = Path(tempfile.mkdtemp(prefix="wagate-pg-"))
