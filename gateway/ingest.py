@@ -19,8 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from core import kinds
+from core.kinds import Kind
 from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
@@ -35,6 +38,7 @@ log = logging.getLogger("wagate.ingest")
 
 Item = tuple[str, event_pb2.Event]  # (tenant id, event)
 Applier = Callable[[Sql, Sequence[Item]], Awaitable[list[event_pb2.Event]]]
+Prepare = Callable[[event_pb2.Event, Capabilities], Awaitable[None]]
 
 
 async def _messages(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
@@ -45,56 +49,62 @@ async def _statuses(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     return await writes.apply_statuses(sql, [(e.channel_id, e.message_status) for _, e in items])
 
 
+async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
+    return await sessions.apply_sessions(sql, items)
+
+
 async def _record(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     for tenant_id, event in items:
         event.tenant_id = tenant_id
     return await writes.append_events(sql, [(e, "") for _, e in items])
 
 
-async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
-    return await sessions.apply_sessions(sql, items)
+async def _numeric_reply(event: event_pb2.Event, caps: Capabilities) -> None:
+    if not (caps.buttons and caps.lists):  # only such channels get numbered menus
+        await fallback.map_numeric_reply(event.message_new)  # "2" → the option's id
 
 
-# Event payload kind → how a batch of them is stored. Anything else is logged as is.
-APPLIERS: dict[str, Applier] = {
-    "message_new": _messages,
-    "message_status": _statuses,
-    "session_updated": _sessions,
+async def _render_qr(event: event_pb2.Event, caps: Capabilities) -> None:
+    await sessions.render_qr(event)
+
+
+@dataclass(frozen=True)
+class Storing:
+    """How ingest stores a kind: work outside the transaction, then a batch write in it."""
+
+    apply: Applier
+    prepare: Prepare | None = None
+
+
+# The kinds (core.kinds) with tables of their own. Every other kind is appended to
+# the event log as it is.
+STORING: dict[Kind, Storing] = {
+    kinds.MESSAGE_NEW: Storing(_messages, prepare=_numeric_reply),
+    kinds.MESSAGE_STATUS: Storing(_statuses),
+    kinds.SESSION_UPDATED: Storing(_sessions, prepare=_render_qr),
 }
+LOGGED = Storing(_record)
+
+
+def storing(kind: Kind | None) -> Storing:
+    return STORING.get(kind, LOGGED) if kind is not None else LOGGED
 
 
 async def prepare(event: event_pb2.Event, caps: Capabilities) -> None:
     """Work that must not run inside the write transaction: reads and slow CPU."""
-    kind = event.WhichOneof("payload")
-    if kind == "message_new":
-        if not (caps.buttons and caps.lists):  # only such channels get numbered menus
-            await fallback.map_numeric_reply(event.message_new)  # "2" → the option's id
-    elif kind == "session_updated":
-        await sessions.render_qr(event)
+    step = storing(kinds.kind_of(event)).prepare
+    if step is not None:
+        await step(event, caps)
 
 
-def conversation_key(event: event_pb2.Event) -> str:
-    """Events of one contact on one channel share a key, so they run in order."""
-    kind = event.WhichOneof("payload")
-    if kind == "message_new":
-        c = event.message_new.contact
-        who = c.wa_id or c.user_id
-    elif kind == "message_status":
-        s = event.message_status
-        who = "".join(ch for ch in s.recipient_id if ch.isdigit()) or s.recipient_user_id
-    else:
-        who = kind or ""
-    return f"{event.channel_id}|{who}"
-
-
-def waves(items: Sequence[Item]) -> list[dict[str, list[Item]]]:
+def waves(items: Sequence[Item]) -> list[dict[Kind | None, list[Item]]]:
     """Split a batch into ordered waves of {kind: items}; see the module docstring."""
-    out: list[dict[str, list[Item]]] = []
-    last: dict[str, tuple[str, int]] = {}
+    out: list[dict[Kind | None, list[Item]]] = []
+    last: dict[str, tuple[Kind | None, int]] = {}
     for item in items:
         event = item[1]
-        kind = event.WhichOneof("payload") or ""
-        key = conversation_key(event)
+        kind = kinds.kind_of(event)
+        key = kinds.ordering_key(event)
         prev = last.get(key)
         wave = 0 if prev is None else prev[1] + (prev[0] != kind)
         last[key] = (kind, wave)
@@ -223,6 +233,6 @@ async def _apply_rows(sql: Sql, row_ids: list[int], items: list[Item]) -> list[e
     published: list[event_pb2.Event] = []
     for wave in waves(items):
         for kind, group in wave.items():
-            published += await APPLIERS.get(kind, _record)(sql, group)
+            published += await storing(kind).apply(sql, group)
     await writes.mark_inbox(sql, row_ids, "done")
     return published

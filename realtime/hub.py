@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Collection
 
+from core import kinds
 from core.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
 from storage import events as event_log
 from wagate.v1 import event_pb2
@@ -32,22 +33,6 @@ log = logging.getLogger("wagate.realtime")
 REPLAY_PAGE = 500
 # How long replay waits for a row whose payload append_event has not written yet.
 INCOMPLETE_ROW_WAIT = 2.0
-
-
-def conversation_of(event: event_pb2.Event) -> str:
-    kind = event.WhichOneof("payload")
-    if kind == "message_new":
-        return event.message_new.conversation_id
-    if kind == "message_status":
-        return event.message_status.conversation_id
-    if kind == "typing":
-        return event.typing.conversation_id
-    return ""
-
-
-def kind_of(event: event_pb2.Event) -> int:
-    kind = event.WhichOneof("payload")
-    return event_pb2.EventKind.Value(f"EVENT_KIND_{kind.upper()}") if kind else 0
 
 
 def parse_event_id(value: object, what: str = "after_event_id") -> int | None:
@@ -91,9 +76,9 @@ class Subscriber:
     def matches(self, event: event_pb2.Event) -> bool:
         if self.channels and event.channel_id not in self.channels:
             return False
-        if self.kinds and kind_of(event) not in self.kinds:
+        if self.kinds and kinds.enum_of(event) not in self.kinds:
             return False
-        return self.conversations is None or conversation_of(event) in self.conversations
+        return self.conversations is None or kinds.conversation_of(event) in self.conversations
 
     def offer(self, event: event_pb2.Event) -> None:
         """Called from the bus handler: never waits, never grows past `limit`."""

@@ -28,9 +28,9 @@ import socketio
 from sanic import Request, Sanic
 
 from core.errors import ApiError, NotFound, Unauthenticated
+from core.kinds import conversation_of, socket_event
 from realtime.asgi import AsgiApp, mount_asgi
-from realtime.hub import Hub, Subscriber, conversation_of, parse_event_id, replay
-from realtime.payloads import socket_event
+from realtime.hub import Hub, Subscriber, parse_event_id, replay
 from realtime.tokens import Grant, Minted, TokenSigner, is_realtime_token
 from realtime.typing import TypingTimers
 from storage import repo

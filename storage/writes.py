@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.kinds import enum_of
 from storage.ids import new_id
 from storage.sql import Sql, flat, values
 from storage.status import advances
@@ -25,13 +26,6 @@ from wagate.v1 import event_pb2, message_pb2
 M = message_pb2
 E = event_pb2
 
-EVENT_KINDS = {
-    "message_new": E.EVENT_KIND_MESSAGE_NEW,
-    "message_status": E.EVENT_KIND_MESSAGE_STATUS,
-    "session_updated": E.EVENT_KIND_SESSION_UPDATED,
-    "typing": E.EVENT_KIND_TYPING,
-    "provider_event": E.EVENT_KIND_PROVIDER_EVENT,
-}
 
 _MESSAGE_COLS = (
     "id, tenant_id, channel_id, conversation_id, provider, provider_message_id, direction,"
@@ -274,14 +268,13 @@ async def append_events(
         event.id = str(event_id)
         if not event.HasField("occurred_at"):
             event.occurred_at.CopyFrom(to_ts(at))
-        kind = EVENT_KINDS.get(event.WhichOneof("payload") or "", 0)
         rows.append(
             (
                 event_id,
                 event.tenant_id,
                 event.channel_id,
                 conversation_id,
-                kind,
+                enum_of(event),
                 event.SerializeToString(),
                 at,
             )
