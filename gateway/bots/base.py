@@ -7,18 +7,16 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from gateway.bots.common import PluginConfig, own_keys
 from storage.bots import SessionRow, message_text
 from wagate.v1 import message_pb2, messaging_service_pb2
 
-if TYPE_CHECKING:
-    from gateway.bots.host import BotHost
-
 log = logging.getLogger("wagate.bots")
 
 M = message_pb2
+R = TypeVar("R")
 
 
 class Outcome(enum.Enum):
@@ -68,11 +66,30 @@ class Turn:
         return ""
 
 
+class Sender(Protocol):
+    async def send(
+        self, tenant_id: str, request: messaging_service_pb2.SendMessageRequest
+    ) -> message_pb2.Message: ...
+
+
+class Host(Protocol):
+    """What a turn uses of the bot host (gateway/bots/host.py)."""
+
+    @property
+    def outbox(self) -> Sender: ...
+
+    async def write(self, fn: Callable[..., Awaitable[R]], *args: Any) -> R: ...
+
+    async def save_session(self, turn: Turn, row: SessionRow) -> None: ...
+
+    async def typing(self, turn: Turn, active: bool) -> None: ...
+
+
 class Context:
     """A plugin's handle on the turn: replies go through the outbox with
     deterministic idempotency keys, so a replay never sends twice."""
 
-    def __init__(self, host: BotHost, turn: Turn, plugin: str) -> None:
+    def __init__(self, host: Host, turn: Turn, plugin: str) -> None:
         self.host = host
         self.turn = turn
         self.plugin = plugin

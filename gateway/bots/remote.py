@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import grpc
 from grpc import aio
@@ -24,9 +24,6 @@ from grpc import aio
 from gateway.bots.base import Context, Outcome, Plugin
 from gateway.grpc.auth import tenant
 from wagate.v1 import bot_service_pb2, event_pb2, message_pb2
-
-if TYPE_CHECKING:
-    from gateway.bots.host import BotHost
 
 log = logging.getLogger("wagate.bots.remote")
 
@@ -106,8 +103,16 @@ def _content(request: Any) -> message_pb2.Message:
     return msg
 
 
+class RemoteChains(Protocol):
+    """Where a registered remote bot joins its tenant's chain (gateway/bots/host.py)."""
+
+    def remote_plugin(
+        self, tenant_id: str, name: str, priority: int, channels: tuple[str, ...]
+    ) -> RemotePlugin: ...
+
+
 class BotServicer:
-    def __init__(self, host: BotHost) -> None:
+    def __init__(self, host: RemoteChains) -> None:
         self.host = host
 
     async def Connect(
