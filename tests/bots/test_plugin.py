@@ -5,6 +5,7 @@ YAML only: signed Meta webhooks in, its replies seen by the fake Graph API."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from importlib.metadata import distribution
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from acme_bot.plugin import ParrotConfig
 
 from core.errors import ConfigError
+from gateway.bots.base import ConfiguredPlugin, Context, Outcome
+from gateway.bots.common import PluginConfig
 from gateway.bots.config import parse_bots
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 
@@ -48,6 +51,23 @@ def test_plugin_config_is_parsed_into_its_own_shape() -> None:
     (menu, parrot) = parse_bots("bots", [MENU, {**PARROT, "shout": True, "channels": ["c1"]}])
     assert (menu.name, menu.priority) == ("flows", 100)
     assert parrot == ParrotConfig("acme_parrot", "acme_parrot", 200, ("c1",), "Acme here.", True)
+
+
+def test_a_plugin_without_parse_takes_its_config_fields_as_written() -> None:
+    @dataclass(frozen=True)
+    class EchoConfig(PluginConfig):
+        prefix: str = ""
+
+    class Echo(ConfiguredPlugin[EchoConfig]):
+        config = EchoConfig
+
+        async def handle(self, ctx: Context) -> Outcome:
+            return Outcome.PASS
+
+    assert Echo.keys == {"prefix"}
+    assert Echo.parse("bots[0]", {"plugin": "echo", "name": "e", "prefix": "> "}) == {
+        "prefix": "> "
+    }
 
 
 async def test_plugin_answers_after_the_flows_pass(gateways, fake_graph, http) -> None:
