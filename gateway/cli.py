@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from core.errors import ConfigError
 from gateway.config import Settings, load_settings
 from gateway.logs import MaskingFormatter, setup_logging
+from gateway.preflight import database_unreachable
 
 CONFIG_HELP = "YAML config (default: $WAGATE_CONFIG; with neither, the demo tenant)"
 
@@ -79,6 +80,11 @@ def migrate(settings: Settings) -> int:
 
 def serve(settings: Settings) -> int:
     from gateway.app import create_app
+
+    unreachable = database_unreachable(settings.database_url)
+    if unreachable:
+        print(f"wagate: cannot start: {unreachable}", file=sys.stderr)
+        return 1
 
     app = create_app(settings)
     try:

@@ -1,7 +1,9 @@
 """Configuration: YAML with ${VAR} expansion, then WAGATE_* environment overrides.
 
 Errors are one line that names the offending key, because `wagate serve` prints
-them and exits: an operator should see exactly what to fix.
+them and exits: an operator should see exactly what to fix. Every message starts
+with the key's path as it is written in the file (`tenants[0].channels[1].app_secret:`),
+or the file and the line and column for a YAML syntax error.
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ class Settings:
         return None
 
 
+def _child(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _expand(value: Any, where: str, env: Mapping[str, str]) -> Any:
     if isinstance(value, str):
 
@@ -118,14 +124,14 @@ def _expand(value: Any, where: str, env: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [_expand(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}", env) for k, v in value.items()}
+        return {k: _expand(v, _child(where, str(k)), env) for k, v in value.items()}
     return value
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     for key in data:
         if key not in allowed:
-            raise ConfigError(f"{where}: unknown key '{key}'")
+            raise ConfigError(f"{where or 'top level'}: unknown key '{key}'")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -142,9 +148,12 @@ def _channel(raw: Any, where: str, secrets: set[str]) -> ChannelConfig:
     kind = data.get("provider")
     if not kind:
         raise ConfigError(f"{where}.provider: missing key 'provider'")
-    cls = provider_class(str(kind))
     settings = {k: v for k, v in data.items() if k not in _CHANNEL_COMMON}
-    cls.from_channel(cid, settings)  # validates keys and secrets; raises ConfigError
+    try:
+        cls = provider_class(str(kind))
+        cls.from_channel(cid, settings)  # validates keys and secrets
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     secrets.update(str(settings[k]) for k in cls.secret_settings if settings.get(k))
     try:
         rate = float(data.get("rate_limit", DEFAULT_RATE_LIMIT))
@@ -189,8 +198,8 @@ def build_settings(
 ) -> Settings:
     """Validate a config mapping (already parsed YAML) and apply environment overrides."""
     env = os.environ if env is None else env
-    data = _expand(dict(data or {}), "config", env)
-    _check_keys(data, _TOP_KEYS, "config")
+    data = _expand(dict(data or {}), "", env)
+    _check_keys(data, _TOP_KEYS, "")
     values: dict[str, Any] = {}
     for key, typ in _SERVER_KEYS.items():
         raw = env.get(f"WAGATE_{key.upper()}") or data.get(key)
@@ -205,7 +214,7 @@ def build_settings(
     secrets: set[str] = set()
     tenants_raw = data.get("tenants") or []
     if not isinstance(tenants_raw, list):
-        raise ConfigError("config.tenants: expected a list")
+        raise ConfigError("tenants: expected a list")
     tenants = tuple(_tenant(t, f"tenants[{i}]", secrets) for i, t in enumerate(tenants_raw))
     _check_unique(tenants)
     if "redis_url" in values:
@@ -225,17 +234,17 @@ def _check_unique(tenants: tuple[TenantConfig, ...]) -> None:
     seen_t: set[str] = set()
     seen_c: set[str] = set()
     seen_k: set[str] = set()
-    for t in tenants:
+    for i, t in enumerate(tenants):
         if t.id in seen_t:
-            raise ConfigError(f"tenants: duplicate tenant id '{t.id}'")
+            raise ConfigError(f"tenants[{i}].id: duplicate tenant id '{t.id}'")
         seen_t.add(t.id)
-        for c in t.channels:
+        for j, c in enumerate(t.channels):
             if c.id in seen_c:
-                raise ConfigError(f"tenants: duplicate channel id '{c.id}'")
+                raise ConfigError(f"tenants[{i}].channels[{j}].id: duplicate channel id '{c.id}'")
             seen_c.add(c.id)
         for k in t.api_keys:
             if k in seen_k:
-                raise ConfigError(f"tenant {t.id}: an api key is used by more than one tenant")
+                raise ConfigError(f"tenants[{i}].api_keys: an api key is also another tenant's")
             seen_k.add(k)
 
 
@@ -252,7 +261,16 @@ def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path}: invalid YAML ({exc.__class__.__name__})") from None
+        raise ConfigError(f"config file {path}: {_yaml_problem(exc)}") from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top")
     return build_settings(data, env)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`invalid YAML at line 3, column 7: <what the parser expected>` (1-based, as editors count)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or exc.__class__.__name__
+    if mark is None:
+        return f"invalid YAML: {problem}"
+    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import copy
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 
 from core.errors import ConfigError
 from gateway.config import build_settings, load_settings
-from tests.support.procs import WAGATE
+from tests.support.procs import WAGATE, Gateway, free_port
 
 
 def base_config() -> dict[str, Any]:
@@ -187,6 +189,48 @@ def test_api_key_shared_by_two_tenants() -> None:
     assert "acme-key" not in message  # the error names the problem, not the secret
 
 
+# -- every message starts with the key's path as written in the file -----------------
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "prefix"),
+    [
+        (["tenants"], "not-a-list", "tenants: "),
+        (["tenants", 0, "api_keys"], ["${UNSET_KEY_VAR}"], "tenants[0].api_keys[0]: "),
+        (["tenants", 0, "channels", 0, "provider"], "telegram", "tenants[0].channels[0]: "),
+        (["tenants", 0, "channels", 0, "app_secrett"], "x", "tenants[0].channels[0]: "),
+        (["tenants", 1, "id"], "acme", "tenants[1].id: "),
+        (["tenants", 1, "api_keys"], ["acme-key"], "tenants[1].api_keys: "),
+        (["tenants", 1, "channels", 0, "id"], "acme-cloud", "tenants[1].channels[0].id: "),
+        (["tenantz"], [], "top level: "),
+    ],
+)
+def test_errors_start_with_the_key_path(path: list[Any], value: Any, prefix: str) -> None:
+    message = config_error(with_change(path, value))
+    assert message.startswith(prefix), message
+    assert not message.startswith("config"), message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ('tenants:\n  - id: acme\n    api_keys: ["k"\n  - id: b\n', 4, 3),
+        ("http_port: 8080\n  grpc_port: 1\n", 2, 12),
+        ("tenants:\n\t- id: x\n", 2, 1),
+    ],
+)
+def test_yaml_syntax_error_names_line_and_column(
+    tmp_path: Path, text: str, line: int, column: int
+) -> None:
+    path = tmp_path / "wagate.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {})
+    message = str(info.value)
+    assert f"line {line}, column {column}" in message and str(path) in message
+    assert "\n" not in message
+
+
 # -- environment overrides ------------------------------------------------------------
 
 
@@ -316,3 +360,25 @@ def test_cli_missing_config_file_exits_with_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and "nope.yaml" in lines[0], lines
+
+
+@pytest.mark.integration
+def test_cli_unreachable_database_is_one_line_naming_host_and_port(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    url = f"postgres://wagate:secret-pw@127.0.0.1:{port}/wagate"
+    result = run_serve(tmp_path, base_config(), {"WAGATE_DATABASE_URL": url})
+    assert result.returncode != 0
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1, lines  # no traceback before the reason
+    assert lines[0].startswith(f"wagate: cannot start: database 127.0.0.1:{port} is unreachable")
+    assert "secret-pw" not in lines[0]
+
+
+def test_empty_config_starts_with_a_warning(gateways: Callable[..., Gateway]) -> None:
+    gw = gateways({"tenants": []})
+    warnings = [
+        orjson.loads(line)
+        for line in gw.logs().splitlines()
+        if line.startswith("{") and '"warning"' in line
+    ]
+    assert any("no tenants" in w["msg"] for w in warnings), gw.logs()[-2000:]
