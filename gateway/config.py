@@ -268,7 +268,7 @@ def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """`invalid YAML at line 3, column 7: <what the parser expected>` (1-based, as editors count)."""
+    """`invalid YAML at line 3, column 7: <what the parser found>`, counted from 1 as editors do."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or exc.__class__.__name__
     if mark is None:
