@@ -26,6 +26,7 @@ from core.errors import (
 )
 from gateway.bus import Bus
 from gateway.fallback import degrade_or_refuse
+from gateway.send_validation import check_recipient, check_request
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import OutboundMessage, provider_error
 from storage import models, repo, writes
@@ -95,12 +96,9 @@ class Outbox:
     async def send(
         self, tenant_id: str, request: messaging_service_pb2.SendMessageRequest
     ) -> message_pb2.Message:
+        kind = check_request(request)
         rt = self.tenants.tenant_channel(tenant_id, request.channel_id)
-        kind = request.WhichOneof("content")
-        if kind is None:
-            raise InvalidArgument("content is required (text, image, ...)")
-        if not request.to:
-            raise InvalidArgument("'to' is required")
+        check_recipient(request.to, rt.provider.capabilities)
         msg = M.Message()
         getattr(msg, kind).CopyFrom(getattr(request, kind))
         if request.reply_to:

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import orjson
 from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,6 +17,7 @@ from core.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Un
 from gateway.bearer import bearer_token
 from gateway.metrics import REGISTRY
 from gateway.paging import page
+from gateway.proto_json import parse_json
 from gateway.runtime import Runtime
 from storage import repo
 from storage.db import ping
@@ -122,14 +122,7 @@ async def list_messages(
 
 def parse_body(request: Request, message: P, default: bytes = b"") -> P:
     """The JSON body in the proto3 JSON mapping; InvalidArgument if it isn't one."""
-    try:
-        body = orjson.loads(request.body or default)
-        json_format.ParseDict(body, message)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArgument(f"malformed JSON: {exc}") from None
-    except json_format.ParseError as exc:
-        raise InvalidArgument(str(exc)) from None
-    return message
+    return parse_json(request.body or default, message)
 
 
 @api.post("/messages")

@@ -66,6 +66,8 @@ class Capabilities:
     reactions: bool = False
     typing: bool = False
     read_receipts: bool = False
+    # Recipients may be WhatsApp Web chat ids (`…@c.us`, `…@g.us`, `…@lid`), not only numbers.
+    chat_ids: bool = False
 
 
 @dataclass(frozen=True)

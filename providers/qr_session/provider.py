@@ -26,7 +26,7 @@ class QrSessionProvider(Provider):
     kind: ClassVar[str] = "qr_session"
     # No reply buttons, lists or templates: the outbox degrades or refuses those.
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reactions=True, typing=True, read_receipts=True
+        reactions=True, typing=True, read_receipts=True, chat_ids=True
     )
     required_settings = frozenset({"session_id", "engine_base_url"})
     optional_settings = frozenset({"webhook_secret", "engine_api_key", "engine_session"})
