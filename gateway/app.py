@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse
 
 from core.errors import ApiError
 from gateway import access_log
+from gateway.apidocs import bp as apidocs
 from gateway.bots.host import BotHost
 from gateway.bots.rest import bp as bots_api
 from gateway.bus import InProcessBus
@@ -44,6 +45,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(health)
     realtime.mount(app)
     app.blueprint(bots_api)
+    app.blueprint(apidocs)
     if settings.access_log:
         access_log.install(app)
 
