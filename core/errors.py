@@ -28,6 +28,7 @@ __all__ = [
     "Unavailable",
     "UnsupportedContent",
     "WagateError",
+    "envelope",
 ]
 
 
@@ -36,6 +37,11 @@ class WagateError(Exception):
 
 
 # -- errors a client of the REST, gRPC or Socket.IO API is answered with -------
+
+
+def envelope(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The JSON error body of REST and Socket.IO: `{"error": {"code", "message"}}`."""
+    return {"error": {"code": code, "message": message}}
 
 
 class ApiError(WagateError):

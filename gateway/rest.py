@@ -13,7 +13,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
-from core.errors import ApiError, InvalidArgument, NotFound, Unauthenticated, Unavailable
+from core.errors import (
+    ApiError,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+    envelope,
+)
 from gateway.bearer import bearer_token
 from gateway.metrics import REGISTRY
 from gateway.paging import page
@@ -53,8 +60,8 @@ _HTTP_CODES = {
 
 
 def error_json(status: int, code: str, message: str) -> HTTPResponse:
-    """The one error envelope of the HTTP API: `{"error": {"code", "message"}}`."""
-    return json({"error": {"code": code, "message": message}}, status=status)
+    """An error answer: `status` and the error envelope."""
+    return json(envelope(code, message), status=status)
 
 
 def error_response(exc: ApiError) -> HTTPResponse:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from sanic import Request, Sanic
 
-from core.errors import ApiError, NotFound, Unauthenticated
+from core.errors import ApiError, NotFound, Unauthenticated, envelope
 from core.kinds import conversation_of, socket_event
 from realtime.asgi import AsgiApp, mount_asgi
 from realtime.hub import Hub, Subscriber, parse_event_id, replay
@@ -67,7 +67,7 @@ def _refusal(conversation_id: str) -> dict[str, Any]:
     # The same answer for unknown, another tenant's and out-of-scope conversations.
     return {
         "ok": False,
-        "error": {"code": "not_found", "message": f"conversation '{conversation_id}' not found"},
+        **envelope("not_found", f"conversation '{conversation_id}' not found"),
     }
 
 
