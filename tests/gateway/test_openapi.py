@@ -10,6 +10,7 @@ from itertools import count
 from typing import Any
 
 import aiohttp
+import orjson
 from openapi_spec_validator import validate
 from swagger_ui_bundle import swagger_ui_path
 
@@ -46,12 +47,16 @@ async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str, bytes]:
         return resp.status, resp.content_type, await resp.read()
 
 
+async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
+    status, content_type, body = await get(http, url)
+    assert (status, content_type) == (200, "application/json"), url
+    return orjson.loads(body)
+
+
 async def test_the_document_is_valid_and_lists_every_route(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
-    async with http.get(f"{gateway.url}/openapi.json") as resp:
-        assert resp.status == 200
-        doc = await resp.json()
+    doc = await get_json(http, f"{gateway.url}/openapi.json")
     validate(doc)
     assert doc["openapi"].startswith("3.")
     routes = registered_routes()
@@ -63,8 +68,7 @@ async def test_the_document_is_valid_and_lists_every_route(
 async def test_every_operation_has_responses_and_errors_use_the_envelope(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
-    async with http.get(f"{gateway.url}/openapi.json") as resp:
-        doc = await resp.json()
+    doc = await get_json(http, f"{gateway.url}/openapi.json")
     error = doc["components"]["schemas"]["Error"]
     assert error["properties"]["error"]["required"] == ["code", "message"]
     for path, item in doc["paths"].items():
@@ -120,9 +124,7 @@ async def test_docs_page_and_its_assets_come_from_the_gateway(
 async def test_root_points_the_way_and_unknown_routes_answer_not_found(
     gateway: Gateway, http: aiohttp.ClientSession
 ) -> None:
-    async with http.get(f"{gateway.url}/") as resp:
-        assert resp.status == 200
-        root = await resp.json()
+    root = await get_json(http, f"{gateway.url}/")
     assert root["docs"] == "/docs" and root["openapi"] == "/openapi.json"
     for method, path, status, code in [
         ("GET", "/nope", 404, "not_found"),
