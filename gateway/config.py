@@ -99,13 +99,6 @@ class Settings:
     # Every secret value in the config, so the log formatter can mask it.
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
 
-    def channel(self, channel_id: str) -> tuple[TenantConfig, ChannelConfig] | None:
-        for tenant in self.tenants:
-            for channel in tenant.channels:
-                if channel.id == channel_id:
-                    return tenant, channel
-        return None
-
 
 def _child(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key

@@ -85,9 +85,5 @@ def transaction() -> TransactionContext:
     return in_transaction(DEFAULT)
 
 
-def dialect() -> str:
-    return str(connections.get("default").capabilities.dialect)
-
-
 async def ping() -> None:
     await connections.get("default").execute_query("SELECT 1")

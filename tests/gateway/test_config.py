@@ -86,8 +86,7 @@ def test_valid_config_builds_settings() -> None:
     assert (channel.id, channel.provider) == ("acme-cloud", "meta_cloud")
     assert channel.settings["phone_number_id"] == "106540352242922"
     assert "id" not in channel.settings and "provider" not in channel.settings
-    assert settings.channel("globex-cloud") is not None
-    assert settings.channel("globex-cloud")[0].id == "globex"  # type: ignore[index]
+    assert [c.id for c in settings.tenants[1].channels] == ["globex-cloud"]
     assert (settings.http_host, settings.http_port, settings.grpc_port) == (
         "127.0.0.1",
         8080,
