@@ -71,7 +71,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
             log.warning("the config has no tenants: every API call answers 401 until one is added")
         await open_database(current.database_url)
         await repo.sync_tenants(
-            [(t.id, t.api_keys, [(c.id, c.provider) for c in t.channels]) for t in current.tenants]
+            [(t.id, [(c.id, c.provider) for c in t.channels]) for t in current.tenants]
         )
         tenants = Tenants(current)
         http = aiohttp.ClientSession(

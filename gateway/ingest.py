@@ -3,10 +3,10 @@
 The webhook handler only calls `accept()` (a durable inbox write). Everything
 else happens here, off the request path: one task reads committed rows back in
 commit order and applies all their events in one transaction, a few
-statements per table (storage.writes), marking the rows done in the same
-transaction. Events are then published in event-id order. A crash leaves rows
-`pending`, and they are replayed at start; storage dedup keys make replays
-harmless.
+statements per table (storage.inbound, storage.status_events, ...), marking
+the rows done in the same transaction. Events are then published in event-id
+order. A crash leaves rows `pending`, and they are replayed at start; storage
+dedup keys make replays harmless.
 
 Order: events are applied in "waves". An event joins the wave of the previous
 event of its conversation unless its kind differs, in which case it starts the
@@ -28,9 +28,12 @@ from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
 from providers.base import Capabilities, WebhookRequest
-from storage import inbox, sessions, writes
-from storage.inbox import RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
+from storage import inbox, sessions
+from storage.events import append_events
+from storage.inbound import store_inbound
+from storage.inbox import DONE, FAILED, RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
 from storage.sql import Sql
+from storage.status_events import apply_statuses
 from storage.writer import writer
 from wagate.v1 import event_pb2
 
@@ -42,11 +45,11 @@ Prepare = Callable[[event_pb2.Event, Capabilities], Awaitable[None]]
 
 
 async def _messages(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
-    return await writes.store_inbound(sql, [(t, e.message_new) for t, e in items])
+    return await store_inbound(sql, [(t, e.message_new) for t, e in items])
 
 
 async def _statuses(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
-    return await writes.apply_statuses(sql, [(e.channel_id, e.message_status) for _, e in items])
+    return await apply_statuses(sql, [(e.channel_id, e.message_status) for _, e in items])
 
 
 async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
@@ -56,7 +59,7 @@ async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
 async def _record(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     for tenant_id, event in items:
         event.tenant_id = tenant_id
-    return await writes.append_events(sql, [(e, "") for _, e in items])
+    return await append_events(sql, [(e, "") for _, e in items])
 
 
 async def _numeric_reply(event: event_pb2.Event, caps: Capabilities) -> None:
@@ -220,7 +223,7 @@ class Ingest:
                     published += await self._apply([row], (await self._parsed([row]))[1])
                 except Exception as exc:
                     log.exception("inbox row failed", extra={"inbox_row": row.id})
-                    await inbox.mark_rows([row.id], "failed", f"{type(exc).__name__}: {exc}")
+                    await inbox.mark_rows([row.id], FAILED, f"{type(exc).__name__}: {exc}")
         for event in published:
             await self.bus.publish(event)
 
@@ -234,5 +237,5 @@ async def _apply_rows(sql: Sql, row_ids: list[int], items: list[Item]) -> list[e
     for wave in waves(items):
         for kind, group in wave.items():
             published += await storing(kind).apply(sql, group)
-    await writes.mark_inbox(sql, row_ids, "done")
+    await inbox.mark(sql, row_ids, DONE)
     return published

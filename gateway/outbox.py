@@ -29,8 +29,10 @@ from gateway.fallback import degrade_or_refuse
 from gateway.send_validation import check_recipient, check_request
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import OutboundMessage, provider_error
-from storage import models, repo, writes
+from storage import models, outbound, repo
 from storage.batching import GroupCommit
+from storage.messages import StoredMessage
+from storage.outbound import Outbound, OutboundRequest, Sent
 from storage.status import advances
 from storage.times import now
 from storage.writer import writer
@@ -56,10 +58,10 @@ class Outbox:
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         # Concurrent sends share transactions: one for the PENDING rows, one for SENT.
-        self._creates: GroupCommit[writes.OutboundRequest, writes.Outbound] = GroupCommit(
+        self._creates: GroupCommit[OutboundRequest, Outbound] = GroupCommit(
             "outbox-create", self._create_batch
         )
-        self._sents: GroupCommit[writes.Sent, None] = GroupCommit("outbox-sent", self._sent_batch)
+        self._sents: GroupCommit[Sent, None] = GroupCommit("outbox-sent", self._sent_batch)
 
     def start(self) -> None:
         self._creates.start()
@@ -82,13 +84,13 @@ class Outbox:
         """One transaction, then its events published, in commit (= event id) order."""
         await self._publish(await writer().run(fn, *args))
 
-    async def _create_batch(self, requests: list[writes.OutboundRequest]) -> list[writes.Outbound]:
-        outs, events = await writer().run(writes.create_outbound, requests, now() + LEASE)
+    async def _create_batch(self, requests: list[OutboundRequest]) -> list[Outbound]:
+        outs, events = await writer().run(outbound.create_outbound, requests, now() + LEASE)
         await self._publish(events)
         return outs
 
-    async def _sent_batch(self, items: list[writes.Sent]) -> list[None]:
-        await self._write(writes.mark_sent, items)
+    async def _sent_batch(self, items: list[Sent]) -> list[None]:
+        await self._write(outbound.mark_sent, items)
         return [None] * len(items)
 
     # -- API ------------------------------------------------------------------------------
@@ -103,13 +105,13 @@ class Outbox:
         getattr(msg, kind).CopyFrom(getattr(request, kind))
         if request.reply_to:
             msg.context.reply_to_id = request.reply_to
-        msg = degrade_or_refuse(msg, rt.provider.capabilities)  # issue 3 hook: gateway/fallback
+        msg = degrade_or_refuse(msg, rt.provider.capabilities)
         try:
             rt.provider.validate(OutboundMessage(to=request.to, message=msg))
         except UnsupportedContent as exc:
             raise InvalidArgument(str(exc)) from None
         out = await self._creates.submit(
-            writes.OutboundRequest(
+            OutboundRequest(
                 tenant_id, rt.id, rt.provider.kind, request.to, msg, request.idempotency_key
             )
         )
@@ -119,7 +121,7 @@ class Outbox:
 
     # -- attempts -------------------------------------------------------------------------
 
-    async def _attempt(self, rt: ChannelRuntime, stored: writes.StoredMessage) -> None:
+    async def _attempt(self, rt: ChannelRuntime, stored: StoredMessage) -> None:
         """One provider call; the stored message's status follows its outcome."""
         msg = stored.message
         if msg.id in self._inflight:
@@ -135,7 +137,7 @@ class Outbox:
                 await self._failed(stored, SendError(ErrorKind.PERMANENT, str(exc)))
             else:
                 await self._sents.submit(
-                    writes.Sent(msg.id, result.provider_message_id, result.recipient_id)
+                    Sent(msg.id, result.provider_message_id, result.recipient_id)
                 )
                 msg.provider_message_id = result.provider_message_id
                 if advances(msg.status, M.MESSAGE_STATUS_SENT):
@@ -143,7 +145,7 @@ class Outbox:
         finally:
             self._inflight.discard(msg.id)
 
-    async def _failed(self, stored: writes.StoredMessage, exc: SendError) -> None:
+    async def _failed(self, stored: StoredMessage, exc: SendError) -> None:
         msg = stored.message
         attempt = stored.attempts + 1
         extra = {
@@ -162,7 +164,7 @@ class Outbox:
             return
         log.warning("send failed", extra=extra)
         error = provider_error(exc)
-        await self._write(writes.mark_failed, msg.id, error)
+        await self._write(outbound.mark_failed, msg.id, error)
         msg.status = M.MESSAGE_STATUS_FAILED
         msg.errors.append(error)
 

@@ -18,7 +18,7 @@ from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
 from providers.base import WebhookRequest
 from providers.registry import provider_class, provider_for_webhook
-from storage.inbox import RAW, InboxRecord
+from storage.inbox import RAW, UNPARSED, InboxRecord
 from wagate.v1 import event_pb2
 
 log = logging.getLogger("wagate.webhooks")
@@ -126,7 +126,7 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
         except Exception:
             # Our parser's bug, not the provider's fault: keep the body for replay, ack.
             log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})
-            record = InboxRecord(ch.id, kind, dedup_key, req.body, b"", state="unparsed")
+            record = InboxRecord(ch.id, kind, dedup_key, req.body, b"", state=UNPARSED)
         records.append(record)
     await rt.ingest.accept(records)
     _accepted(kind).inc()

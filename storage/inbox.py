@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage import writes
 from storage.batching import GroupCommit
-from storage.sql import Sql
+from storage.sql import Sql, chunks, placeholders
 from storage.times import db_text, now
 from storage.writer import writer
 
@@ -46,12 +45,12 @@ async def _insert(sql: Sql, records: list[InboxRecord], at: datetime) -> bool:
     return bool(after[0]["n"] != before[0]["n"])
 
 
-# Row states. "raw": acknowledged, body not parsed yet (Provider.parse_after_ack);
-# "pending": parsed, events not applied yet; "done"; "failed"; "unparsed": the
-# parser failed (our bug or a payload it rejects), kept for replay after a fix.
-RAW = "raw"
-PENDING = "pending"
-UNPARSED = "unparsed"
+# Row states, the only values `webhook_inbox.state` holds.
+RAW = "raw"  # acknowledged, body not parsed yet (Provider.parse_after_ack)
+PENDING = "pending"  # parsed, events not applied yet
+DONE = "done"  # events applied
+FAILED = "failed"  # applying the events failed; kept for replay after a fix
+UNPARSED = "unparsed"  # the parser failed (our bug or a payload it rejects); kept for replay
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,7 @@ class InboxRecord:
     dedup_key: str
     body: bytes
     events: bytes
-    # "unparsed" keeps a body the adapter could not read, for replay after a fix.
-    state: str = "pending"
+    state: str = PENDING
 
 
 @dataclass(frozen=True)
@@ -131,6 +129,16 @@ async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:
     return await writer().read(_pending, after_id, limit)
 
 
+async def mark(sql: Sql, ids: Sequence[int], state: str, error: str | None = None) -> None:
+    """Set rows' state (and error), inside the caller's transaction."""
+    for chunk in chunks(ids):
+        await sql.run(
+            f"UPDATE webhook_inbox SET state = ?, error = ? WHERE id IN ({placeholders(chunk)})",
+            [state, error, *chunk],
+        )
+
+
 async def mark_rows(ids: list[int], state: str, error: str | None = None) -> None:
+    """`mark` in a transaction of its own."""
     if ids:
-        await writer().run(writes.mark_inbox, ids, state, error)
+        await writer().run(mark, ids, state, error)

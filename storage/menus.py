@@ -4,7 +4,7 @@ contact on a channel, if it was a degraded menu."""
 from __future__ import annotations
 
 from storage import models
-from storage.writes import contact_key
+from storage.contacts import contact_key
 from wagate.v1 import message_pb2
 
 M = message_pb2

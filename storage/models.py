@@ -10,6 +10,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from storage.inbox import PENDING
+
 
 class Tenant(Model):
     id = fields.CharField(primary_key=True, max_length=64)
@@ -17,18 +19,6 @@ class Tenant(Model):
 
     class Meta:
         table = "tenant"
-
-
-# Only a SHA-256 of each key is stored.
-class ApiKey(Model):
-    id = fields.IntField(primary_key=True)
-    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
-        "wagate.Tenant", related_name="api_keys"
-    )
-    key_hash = fields.CharField(max_length=64, unique=True)
-
-    class Meta:
-        table = "api_key"
 
 
 class Channel(Model):
@@ -129,7 +119,7 @@ class WebhookInbox(Model):
     body = fields.BinaryField()
     # The parsed wagate.v1.EventBatch, so the body is never parsed twice.
     events = fields.BinaryField()
-    state = fields.CharField(max_length=16, default="pending", db_index=True)
+    state = fields.CharField(max_length=16, default=PENDING, db_index=True)  # storage.inbox states
     error = fields.TextField(null=True)
     received_at = fields.DatetimeField()
 

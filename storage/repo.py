@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
-from storage import models, writes
+from storage import events, models, outbound
+from storage.messages import READ_FIELDS, StoredMessage, stored_message
 from storage.times import from_micros, now, to_micros, to_ts
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
@@ -21,45 +21,25 @@ M = message_pb2
 R = TypeVar("R")
 
 
-def key_hash(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
 # -- tenants ----------------------------------------------------------------------------
 
 
-async def sync_tenants(
-    tenants: Sequence[tuple[str, Sequence[str], Sequence[tuple[str, str]]]],
-) -> None:
-    """Mirror configured tenants, key hashes and channels into the database."""
-    for tenant_id, api_keys, channels in tenants:
+async def sync_tenants(tenants: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+    """Mirror configured tenants and their (channel id, provider) into the database."""
+    for tenant_id, channels in tenants:
         await models.Tenant.get_or_create(id=tenant_id)
-        for api_key in api_keys:
-            await models.ApiKey.update_or_create(
-                key_hash=key_hash(api_key), defaults={"tenant_id": tenant_id}
-            )
         for channel_id, provider in channels:
             await models.Channel.update_or_create(
                 id=channel_id, defaults={"tenant_id": tenant_id, "provider": provider}
             )
 
 
-# -- single writes (tests, rare paths); hot paths batch through storage.writes ------------
+# -- single writes, each its own transaction (hot paths batch through writer().run) ------
 
 
 async def write(fn: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any) -> R:
-    """Run one `storage.writes` function in its own transaction."""
+    """Run one transaction body (`fn(sql, *args, **kwargs)`) in its own transaction."""
     return await writer().run(functools.partial(fn, **kwargs) if kwargs else fn, *args)
-
-
-async def store_inbound(tenant_id: str, msg: message_pb2.Message) -> list[event_pb2.Event]:
-    return await write(writes.store_inbound, [(tenant_id, msg)])
-
-
-async def apply_status(
-    tenant_id: str, channel_id: str, status: message_pb2.StatusUpdate
-) -> list[event_pb2.Event]:
-    return await write(writes.apply_statuses, [(channel_id, status)])
 
 
 async def append_event(
@@ -67,40 +47,14 @@ async def append_event(
 ) -> event_pb2.Event:
     """Record an event in the log; its row id becomes the event id."""
     event.tenant_id = tenant_id
-    return (await write(writes.append_events, [(event, conversation_id)]))[0]
-
-
-async def create_outbound(
-    tenant_id: str,
-    channel_id: str,
-    provider: str,
-    to: str,
-    msg: message_pb2.Message,
-    idempotency_key: str,
-    lease_until: datetime | None = None,
-) -> writes.Outbound:
-    request = writes.OutboundRequest(tenant_id, channel_id, provider, to, msg, idempotency_key)
-    outs, _ = await write(writes.create_outbound, [request], lease_until or now())
-    return outs[0]
-
-
-async def mark_sent(
-    message_id: str, provider_message_id: str, recipient_id: str = ""
-) -> list[event_pb2.Event]:
-    return await write(
-        writes.mark_sent, [writes.Sent(message_id, provider_message_id, recipient_id)]
-    )
-
-
-async def mark_failed(message_id: str, error: message_pb2.ProviderError) -> list[event_pb2.Event]:
-    return await write(writes.mark_failed, message_id, error)
+    return (await write(events.append_events, [(event, conversation_id)]))[0]
 
 
 async def schedule_retry(message_id: str, at: datetime, *, count: bool = True) -> None:
-    await write(writes.schedule_retry, message_id, at, count=count)
+    await write(outbound.schedule_retry, message_id, at, count=count)
 
 
-async def due_outbound(limit: int = 100) -> list[writes.StoredMessage]:
+async def due_outbound(limit: int = 100) -> list[StoredMessage]:
     """PENDING outbound messages whose retry time has come (or that a crash left behind)."""
     rows = (
         await models.Message.filter(
@@ -112,7 +66,7 @@ async def due_outbound(limit: int = 100) -> list[writes.StoredMessage]:
         .order_by("seq")
         .limit(limit)
     )
-    return [writes.StoredMessage(message_proto(r), r.to, r.attempts) for r in rows]
+    return [_stored(r) for r in rows]
 
 
 def contact_proto(row: models.Contact) -> message_pb2.Contact:
@@ -131,18 +85,13 @@ async def conversation_proto(row: models.Conversation) -> message_pb2.Conversati
     )
 
 
+def _stored(row: models.Message) -> StoredMessage:
+    return stored_message({name: getattr(row, name) for name in READ_FIELDS})
+
+
 def message_proto(row: models.Message) -> message_pb2.Message:
     """The stored payload with the row's live columns laid over it."""
-    msg = M.Message.FromString(row.payload)
-    msg.id = row.id
-    msg.tenant_id = row.tenant_id
-    msg.channel_id = row.channel_id
-    msg.conversation_id = row.conversation_id
-    msg.provider_message_id = row.provider_message_id or ""
-    msg.status = row.status
-    msg.created_at.CopyFrom(to_ts(row.created_at))
-    msg.updated_at.CopyFrom(to_ts(row.updated_at))
-    return msg
+    return _stored(row).message
 
 
 # -- queries ----------------------------------------------------------------------------------

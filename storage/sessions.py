@@ -14,11 +14,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from storage import models
+from storage.events import append_events
 from storage.qr_image import qr_data_url
-from storage.repo import write
 from storage.sql import Sql
 from storage.times import db_datetime, from_ts, now, to_ts
-from storage.writes import append_events
 from wagate.v1 import event_pb2, session_service_pb2
 
 E = event_pb2
@@ -157,12 +156,6 @@ async def apply_sessions(
         out.occurred_at.CopyFrom(to_ts(at))
         changed.append((out, ""))
     return await append_events(sql, changed)
-
-
-async def apply_session(tenant_id: str, event: event_pb2.Event) -> list[event_pb2.Event]:
-    """One report in its own transaction (tests; ingest batches through apply_sessions)."""
-    await render_qr(event)
-    return await write(apply_sessions, [(tenant_id, event)])
 
 
 async def get_session(tenant_id: str, session_id: str) -> models.Session | None:

@@ -9,9 +9,9 @@ statement per table instead of one ORM round trip per row. SQL is written with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -25,6 +25,13 @@ def _numbered(sql: str) -> str:
     return _QMARK.sub(lambda _: f"${next(counter)}", sql)
 
 
+# Bind parameters per batch statement, and ids per IN list: far below the 32k
+# that SQLite and PostgreSQL both allow, so that no statement grows unbounded.
+PARAMS_PER_STATEMENT = 1000
+
+T = TypeVar("T")
+
+
 def values(rows: int, cols: int) -> str:
     """`(?, ?), (?, ?)` for a multi-row VALUES list."""
     one = "(" + ", ".join("?" * cols) + ")"
@@ -33,6 +40,31 @@ def values(rows: int, cols: int) -> str:
 
 def flat(rows: Iterable[Sequence[Any]]) -> list[Any]:
     return [v for row in rows for v in row]
+
+
+def placeholders(items: Sized) -> str:
+    """`?, ?, ?` for an IN list."""
+    return ", ".join("?" * len(items))
+
+
+def chunks(items: Sequence[T], size: int = PARAMS_PER_STATEMENT) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Columns:
+    """The column list of a multi-row INSERT: its SQL text, its VALUES list, and
+    how many rows fit one statement, all derived from the names."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.per_statement = PARAMS_PER_STATEMENT // len(names)
+
+    def __str__(self) -> str:
+        return ", ".join(self.names)
+
+    def values(self, rows: int) -> str:
+        return values(rows, len(self.names))
 
 
 class Sql:

@@ -9,7 +9,7 @@ aiosqlite every statement is a hop to its thread and back, and under load each
 hop waits for the event loop and for the GIL, so a transaction held the lock
 across many loop iterations and every webhook ack queued behind it. So on
 SQLite every write transaction runs whole, on the loop, on a dedicated
-connection: the `storage.writes` functions only await `Sql` methods, which here
+connection: transaction bodies (`fn(sql, ...)`) only await `Sql` methods, which here
 complete synchronously, so the coroutine is driven to its end in one step. The
 loop blocks for the SQL itself (tens of microseconds for a batch); the COMMIT,
 whose fsync releases the GIL, runs in a thread with the write lock still held, so

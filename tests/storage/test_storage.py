@@ -14,10 +14,13 @@ import pytest
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
-from storage import inbox, models, repo, times, writes
+from storage import inbound as inbound_rows
+from storage import inbox, models, outbound, repo, status_events, times
+from storage.contacts import outbound_contact
 from storage.db import close_database, open_database, transaction
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
+from storage.writer import writer
 from tests.support.databases import BOTH, open_fresh
 from wagate.v1 import event_pb2
 from wagate.v1 import message_pb2 as m
@@ -47,9 +50,27 @@ def status(wamid: str, st: m.MessageStatus, code: int = 0) -> m.StatusUpdate:
     return update
 
 
-async def outbound(key: str = "", tenant: str = TENANT, channel: str = CHANNEL) -> writes.Outbound:
+# Each write below is one transaction through the writer, as ingest and the outbox run
+# them (they batch many items per transaction; a batch of one takes the same path).
+
+
+async def send(key: str = "", tenant: str = TENANT, channel: str = CHANNEL) -> outbound.Outbound:
     msg = m.Message(text=m.TextContent(body="hello"))
-    return await repo.create_outbound(tenant, channel, "meta_cloud", "15551234567", msg, key)
+    request = outbound.OutboundRequest(tenant, channel, "meta_cloud", "15551234567", msg, key)
+    outs, _ = await writer().run(outbound.create_outbound, [request], times.now())
+    return outs[0]
+
+
+async def store_inbound(msg: m.Message) -> list[event_pb2.Event]:
+    return await writer().run(inbound_rows.store_inbound, [(TENANT, msg)])
+
+
+async def apply_status(update: m.StatusUpdate) -> list[event_pb2.Event]:
+    return await writer().run(status_events.apply_statuses, [(CHANNEL, update)])
+
+
+async def mark_sent(message_id: str, provider_message_id: str) -> list[event_pb2.Event]:
+    return await writer().run(outbound.mark_sent, [outbound.Sent(message_id, provider_message_id)])
 
 
 async def current_status(message_id: str) -> int:
@@ -57,6 +78,9 @@ async def current_status(message_id: str) -> int:
 
 
 # -- migrations ---------------------------------------------------------------------------
+
+
+MIGRATIONS = ["0001_initial", "0002_sessions", "0003_bots", "0004_drop_api_key"]
 
 
 async def _migrations_applied() -> list[str]:
@@ -69,10 +93,9 @@ async def _migrations_applied() -> list[str]:
 async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
     await open_fresh(db_url)
     try:
-        assert await _migrations_applied() == ["0001_initial", "0002_sessions", "0003_bots"]
+        assert await _migrations_applied() == MIGRATIONS
         for model in (
             models.Tenant,
-            models.ApiKey,
             models.Channel,
             models.Contact,
             models.Conversation,
@@ -83,19 +106,19 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
             models.Session,
         ):
             assert await model.all().count() == 0, model
-        await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
-        stored = await repo.store_inbound(TENANT, inbound("wamid.keep"))
+        await repo.sync_tenants([(TENANT, [(CHANNEL, "meta_cloud")])])
+        stored = await store_inbound(inbound("wamid.keep"))
         assert len(stored) == 1
     finally:
         await close_database()
 
     await open_database(db_url)  # second open: nothing to apply, nothing lost
     try:
-        assert await _migrations_applied() == ["0001_initial", "0002_sessions", "0003_bots"]
+        assert await _migrations_applied() == MIGRATIONS
         assert await models.Message.filter(provider_message_id="wamid.keep").count() == 1
         assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
-        await repo.sync_tenants([(TENANT, ["k1"], [(CHANNEL, "meta_cloud")])])
-        assert await models.ApiKey.all().count() == 1
+        await repo.sync_tenants([(TENANT, [(CHANNEL, "meta_cloud")])])
+        assert await models.Channel.filter(id=CHANNEL, tenant_id=TENANT).count() == 1
     finally:
         await close_database()
 
@@ -104,11 +127,11 @@ async def test_migrations_apply_fresh_and_are_idempotent(db_url: str) -> None:
 
 
 async def test_inbound_message_is_stored_once(db: str) -> None:
-    first = await repo.store_inbound(TENANT, inbound("wamid.once"))
+    first = await store_inbound(inbound("wamid.once"))
     assert [e.WhichOneof("payload") for e in first] == ["message_new"]
     assert first[0].message_new.provider_message_id == "wamid.once"
     assert first[0].message_new.id.startswith("msg_")
-    assert await repo.store_inbound(TENANT, inbound("wamid.once", body="changed")) == []
+    assert await store_inbound(inbound("wamid.once", body="changed")) == []
     rows = await models.Message.filter(provider_message_id="wamid.once")
     assert len(rows) == 1
     assert repo.message_proto(rows[0]).text.body == "hi"
@@ -119,7 +142,7 @@ async def test_inbound_message_is_stored_once(db: str) -> None:
 
 async def test_concurrent_duplicates_store_once(db: str) -> None:
     results = await asyncio.gather(
-        *(repo.store_inbound(TENANT, inbound("wamid.race")) for _ in range(5)),
+        *(store_inbound(inbound("wamid.race")) for _ in range(5)),
         return_exceptions=True,
     )
     assert not [r for r in results if isinstance(r, BaseException)], results
@@ -128,7 +151,7 @@ async def test_concurrent_duplicates_store_once(db: str) -> None:
 
 
 async def test_unique_provider_message_id_is_enforced_by_the_database(db: str) -> None:
-    await repo.store_inbound(TENANT, inbound("wamid.unique"))
+    await store_inbound(inbound("wamid.unique"))
     row = await models.Message.get(provider_message_id="wamid.unique")
 
     def clone(**overrides: Any) -> dict[str, Any]:
@@ -206,50 +229,50 @@ def test_status_advances(current: int, new: int, expected: bool) -> None:
 
 
 async def test_statuses_move_forward_only(db: str) -> None:
-    out = await outbound()
+    out = await send()
     assert out.created and out.message.status == P
-    events = await repo.mark_sent(out.message.id, "wamid.fwd")
+    events = await mark_sent(out.message.id, "wamid.fwd")
     assert [e.message_status.status for e in events] == [S]
     for st in (R, D, S):
-        await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", st))
+        await apply_status(status("wamid.fwd", st))
     assert await current_status(out.message.id) == R
     # An exact duplicate report is recorded once and changes nothing.
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", R)) == []
+    assert await apply_status(status("wamid.fwd", R)) == []
     assert await models.StatusEvent.filter(provider_message_id="wamid.fwd").count() == 3
 
-    applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", F, code=131047))
+    applied = await apply_status(status("wamid.fwd", F, code=131047))
     assert [e.message_status.status for e in applied] == [F]
     assert applied[0].message_status.message_id == out.message.id
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.fwd", PL)) == []
+    assert await apply_status(status("wamid.fwd", PL)) == []
     row = await models.Message.get(id=out.message.id)
     assert row.status == F
     assert [e.code for e in repo.message_proto(row).errors] == [131047]
 
 
 async def test_status_before_outbound_send_completes(db: str) -> None:
-    out = await outbound()
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", D)) == []
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.early", R)) == []
+    out = await send()
+    assert await apply_status(status("wamid.early", D)) == []
+    assert await apply_status(status("wamid.early", R)) == []
     assert await current_status(out.message.id) == P
-    events = await repo.mark_sent(out.message.id, "wamid.early")
+    events = await mark_sent(out.message.id, "wamid.early")
     assert [e.message_status.status for e in events] == [S, D, R]
     assert await current_status(out.message.id) == R
     assert await models.StatusEvent.filter(applied=False).count() == 0
 
 
 # A unique-key conflict inside an open transaction must not abort it on PostgreSQL
-# (storage/writes.py uses INSERT … ON CONFLICT, never a failing INSERT).
+# (storage writes use INSERT … ON CONFLICT, never a failing INSERT).
 
 
 @pytest.mark.parametrize("db_url", BOTH, indirect=True)
 async def test_sent_webhook_before_mark_sent_in_a_transaction(db: str) -> None:
     """The outbox calls mark_sent inside a transaction; Meta's `sent` may already be in."""
     async with transaction():
-        out = await outbound()
-    await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", S))
-    await repo.apply_status(TENANT, CHANNEL, status("wamid.sent-first", D))
+        out = await send()
+    await apply_status(status("wamid.sent-first", S))
+    await apply_status(status("wamid.sent-first", D))
     async with transaction():
-        events = await repo.mark_sent(out.message.id, "wamid.sent-first")
+        events = await mark_sent(out.message.id, "wamid.sent-first")
     assert [e.message_status.status for e in events] == [S, D]
     row = await models.Message.get(id=out.message.id)
     assert (row.status, row.provider_message_id) == (D, "wamid.sent-first")
@@ -260,13 +283,13 @@ async def test_sent_webhook_before_mark_sent_in_a_transaction(db: str) -> None:
 async def test_duplicate_status_does_not_poison_the_ingest_transaction(db: str) -> None:
     """Ingest applies a lane's events in one transaction; Meta's `sent` after our own
     SENT is a duplicate report, and the next event must still apply."""
-    out = await outbound()
-    await repo.mark_sent(out.message.id, "wamid.dup")
+    out = await send()
+    await mark_sent(out.message.id, "wamid.dup")
     async with transaction():
-        assert await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", S)) == []
-        applied = await repo.apply_status(TENANT, CHANNEL, status("wamid.dup", D))
+        assert await apply_status(status("wamid.dup", S)) == []
+        applied = await apply_status(status("wamid.dup", D))
         assert [e.message_status.status for e in applied] == [D]
-        stored = await repo.store_inbound(TENANT, inbound("wamid.next"))
+        stored = await store_inbound(inbound("wamid.next"))
         assert len(stored) == 1
     assert await current_status(out.message.id) == D
     assert await models.Message.filter(provider_message_id="wamid.next").count() == 1
@@ -277,17 +300,17 @@ async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
     """Two SendMessage calls with one key, the second while the first is uncommitted."""
     created = asyncio.Event()
 
-    async def first() -> writes.Outbound:
+    async def first() -> outbound.Outbound:
         async with transaction():  # as gateway.outbox.Outbox.send does
-            out = await outbound("same-key")
+            out = await send("same-key")
             created.set()
             await asyncio.sleep(0.3)
         return out
 
-    async def second() -> writes.Outbound:
+    async def second() -> outbound.Outbound:
         await created.wait()
         async with transaction():
-            return await outbound("same-key")
+            return await send("same-key")
 
     a, b = await asyncio.gather(first(), second())
     assert a.created and not b.created
@@ -297,12 +320,12 @@ async def test_concurrent_sends_with_one_idempotency_key(db: str) -> None:
 
 async def test_status_before_message_is_applied_on_arrival(db: str) -> None:
     # E.g. a message sent from the phone, reported as an echo after its status.
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.echo", R)) == []
-    assert await repo.apply_status(TENANT, CHANNEL, status("wamid.echo", D)) == []
+    assert await apply_status(status("wamid.echo", R)) == []
+    assert await apply_status(status("wamid.echo", D)) == []
     echo = inbound("wamid.echo")
     echo.direction = m.DIRECTION_OUTBOUND
     echo.status = S
-    events = await repo.store_inbound(TENANT, echo)
+    events = await store_inbound(echo)
     kinds = [e.WhichOneof("payload") for e in events]
     assert kinds == ["message_new", "message_status", "message_status"]
     assert [e.message_status.status for e in events[1:]] == [D, R]
@@ -312,21 +335,21 @@ async def test_status_before_message_is_applied_on_arrival(db: str) -> None:
 
 
 async def test_failed_before_message_is_terminal_on_arrival(db: str) -> None:
-    out = await outbound()
-    await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", F, code=131026))
-    await repo.apply_status(TENANT, CHANNEL, status("wamid.dead", R))
-    await repo.mark_sent(out.message.id, "wamid.dead")
+    out = await send()
+    await apply_status(status("wamid.dead", F, code=131026))
+    await apply_status(status("wamid.dead", R))
+    await mark_sent(out.message.id, "wamid.dead")
     assert await current_status(out.message.id) == F
 
 
 async def test_mark_sent_adopts_an_echo_that_arrived_first(db: str) -> None:
     """A QR engine's `fromMe` echo of our send can be ingested before the send returns."""
-    out = await outbound()
+    out = await send()
     echo = inbound("wamid.echoed")
     echo.direction = m.DIRECTION_OUTBOUND
-    assert len(await repo.store_inbound(TENANT, echo)) == 1
-    await repo.apply_status(TENANT, CHANNEL, status("wamid.echoed", D))
-    events = await repo.mark_sent(out.message.id, "wamid.echoed")
+    assert len(await store_inbound(echo)) == 1
+    await apply_status(status("wamid.echoed", D))
+    events = await mark_sent(out.message.id, "wamid.echoed")
     assert [e.message_status.status for e in events] == [S, D]
     assert {e.message_status.message_id for e in events} == {out.message.id}
     rows = await models.Message.filter(provider_message_id="wamid.echoed")
@@ -334,11 +357,11 @@ async def test_mark_sent_adopts_an_echo_that_arrived_first(db: str) -> None:
 
 
 def test_outbound_contact_keys_like_inbound() -> None:
-    assert writes.outbound_contact("+1 555 123").wa_id == "1555123"
-    assert writes.outbound_contact("15551234567@c.us").wa_id == "15551234567"
-    assert writes.outbound_contact("4471@lid").user_id == "4471@lid"
-    assert writes.outbound_contact("1203630@g.us").user_id == "1203630@g.us"
-    assert writes.outbound_contact("user.abc").user_id == "user.abc"
+    assert outbound_contact("+1 555 123").wa_id == "1555123"
+    assert outbound_contact("15551234567@c.us").wa_id == "15551234567"
+    assert outbound_contact("4471@lid").user_id == "4471@lid"
+    assert outbound_contact("1203630@g.us").user_id == "1203630@g.us"
+    assert outbound_contact("user.abc").user_id == "user.abc"
 
 
 # -- outbound idempotency -----------------------------------------------------------------
@@ -348,12 +371,12 @@ def test_outbound_contact_keys_like_inbound() -> None:
 async def test_one_batch_with_repeated_keys_stores_each_key_once(db: str) -> None:
     """The outbox group-commits concurrent sends: keys may repeat inside one batch."""
 
-    def req(key: str, tenant: str = TENANT, channel: str = CHANNEL) -> writes.OutboundRequest:
+    def req(key: str, tenant: str = TENANT, channel: str = CHANNEL) -> outbound.OutboundRequest:
         body = m.Message(text=m.TextContent(body=key or "no key"))
-        return writes.OutboundRequest(tenant, channel, "meta_cloud", "15551234567", body, key)
+        return outbound.OutboundRequest(tenant, channel, "meta_cloud", "15551234567", body, key)
 
     batch = [req("k1"), req("k2"), req("k1"), req(""), req(""), req("k1", "globex", "globex-meta")]
-    outs = await repo.write(writes.create_outbound, batch, times.now())
+    outs = await writer().run(outbound.create_outbound, batch, times.now())
     results, events = outs
     assert [o.created for o in results] == [True, True, False, True, True, True]
     assert results[2].message.id == results[0].message.id
@@ -362,19 +385,19 @@ async def test_one_batch_with_repeated_keys_stores_each_key_once(db: str) -> Non
     assert [int(e.id) for e in events] == sorted(int(e.id) for e in events)
     assert await models.Message.all().count() == 5
     # The same batch again: every key is known, nothing new is stored or published.
-    again, events = await repo.write(writes.create_outbound, batch[:3], times.now())
+    again, events = await writer().run(outbound.create_outbound, batch[:3], times.now())
     assert [o.created for o in again] == [False, False, False] and events == []
     assert [o.message.id for o in again] == [o.message.id for o in results[:3]]
 
 
 async def test_idempotency_key_is_unique_per_tenant(db: str) -> None:
-    first = await outbound("key-1")
-    again = await outbound("key-1")
+    first = await send("key-1")
+    again = await send("key-1")
     assert first.created and not again.created
     assert again.message.id == first.message.id
-    other_tenant = await outbound("key-1", tenant="globex", channel="globex-meta")
+    other_tenant = await send("key-1", tenant="globex", channel="globex-meta")
     assert other_tenant.created and other_tenant.message.id != first.message.id
-    no_key_a, no_key_b = await outbound(), await outbound()
+    no_key_a, no_key_b = await send(), await send()
     assert no_key_a.created and no_key_b.created and no_key_a.message.id != no_key_b.message.id
     assert await models.Message.filter(idempotency_key="key-1").count() == 2
     with pytest.raises(IntegrityError):
@@ -417,7 +440,7 @@ async def test_inbox_dedups_on_channel_and_key(db: str) -> None:
     assert [(c, bytes(b)) for c, b in rows] == [(CHANNEL, b'{"a":1}'), ("other", b'{"a":1}')]
     pending = await inbox.pending_rows(0)
     assert [p.channel_id for p in pending] == [CHANNEL, "other"]
-    await inbox.mark_rows([pending[0].id], "done")
+    await inbox.mark_rows([pending[0].id], inbox.DONE)
     assert [p.id for p in await inbox.pending_rows(0)] == [pending[1].id]
 
 
@@ -430,7 +453,7 @@ async def test_event_ids_increase_monotonically(db: str) -> None:
         tenant = TENANT if i % 2 else "globex"
         event = event_pb2.Event(channel_id=CHANNEL, typing=event_pb2.Typing())
         ids.append(int((await repo.append_event(tenant, event)).id))
-    events = await repo.store_inbound(TENANT, inbound("wamid.ev"))
+    events = await store_inbound(inbound("wamid.ev"))
     ids.append(int(events[0].id))
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     stored = await models.EventLog.all().order_by("id").values_list("id")
