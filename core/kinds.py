@@ -3,7 +3,7 @@
 A row holds what is true of a kind wherever it travels: its oneof field, its
 `EventKind` enum value (the event log's `kind` column and the stream filter),
 how to find its conversation, which events of it must be applied in order, and
-how it is rendered for Socket.IO. Storage (`storage.writes`), the stream hub
+how it is rendered for Socket.IO. Storage (`storage.events`), the stream hub
 (`realtime.hub`), the Socket.IO server (`realtime.server`) and ingest
 (`gateway.ingest`, which attaches the storage appliers) all read this table.
 Adding a kind is the proto field plus one row here; docs/architecture.md shows how.

@@ -25,6 +25,7 @@ from gateway.tenants import Tenants
 from providers.testing import FakeGraphAPI
 from storage import repo, sessions
 from storage.db import close_database
+from storage.writer import writer
 from tests.support.databases import open_fresh
 from tests.support.grpc_bridge import Outcome, bridge_server, call_unary
 from tests.support.tenants import ACME_KEY, GLOBEX_KEY, two_tenant_config
@@ -60,7 +61,7 @@ async def runtime(tmp_path: Path, fake_graph: FakeGraphAPI) -> AsyncIterator[Run
     settings = build_settings(config(fake_graph.base_url), {})
     await open_fresh(f"sqlite://{tmp_path}/wagate.sqlite3")
     await repo.sync_tenants(
-        [(t.id, t.api_keys, [(c.id, c.provider) for c in t.channels]) for t in settings.tenants]
+        [(t.id, [(c.id, c.provider) for c in t.channels]) for t in settings.tenants]
     )
     tenants = Tenants(settings)
     http = aiohttp.ClientSession()
@@ -190,7 +191,7 @@ async def test_sessions_list_configured_and_reported_state(server: grpc_testing.
             session_id="main", status=E.SESSION_STATUS_QR_GENERATED, qr="2@abc"
         ),
     )
-    await sessions.apply_session("acme", report)
+    await writer().run(sessions.apply_sessions, [("acme", report)])  # as ingest stores it
     got = await session_rpc(server, "GetSession", spb.GetSessionRequest(session_id="main"))
     assert got.code == grpc.StatusCode.OK, got.details
     assert got.response.session.status == E.SESSION_STATUS_QR_GENERATED
