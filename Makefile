@@ -32,13 +32,13 @@ install: $(VENV)/.dev $(PLUGIN_DIR)/.installed $(NODE_DIR)/node_modules/.install
 
 # The runtime: wagate and its dependencies, nothing else.
 $(VENV)/.runtime: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || { bash tests/system-deps.sh $(PYTHON) && $(PYTHON) -m venv $(VENV); }
 	$(PIP) -e .
 	touch $@
 
 # Development tools: pytest, grpcio-testing, ruff, mypy, grpcio-tools.
 $(VENV)/.dev: $(VENV)/.runtime
-	bash tests/system-deps.sh $(PYTHON)
+	bash tests/system-deps.sh $(PYTHON) node postgres
 	$(PIP) -e '.[dev]'
 	touch $@
 
@@ -53,7 +53,7 @@ $(PLUGIN_DIR)/.installed: $(VENV)/.runtime $(PLUGINS) $(PLUGIN_SRC)
 
 # `npm ci` installs exactly the committed lock file and never rewrites it.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	bash tests/system-deps.sh $(PYTHON)
+	bash tests/system-deps.sh $(PYTHON) node
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
