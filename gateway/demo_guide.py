@@ -166,7 +166,7 @@ def steps(demo: Demo) -> list[Step]:
                 command(
                     f"curl -s -X POST {base}/api/v1/messages {auth}",
                     json_type,
-                    f"-d '{reply}'",
+                    f"-d {shlex.quote(reply)}",
                 ),
             ),
         ),
@@ -205,7 +205,7 @@ def steps(demo: Demo) -> list[Step]:
                 command(
                     f"curl -s -X POST {base}/api/v1/messages {auth}",
                     json_type,
-                    f"-d '{buttons}'",
+                    f"-d {shlex.quote(buttons)}",
                 ),
             ),
         ),
