@@ -42,7 +42,7 @@ def parse_status(name: str) -> int | None:
 
 
 def with_flags(state: event_pb2.SessionState) -> event_pb2.SessionState:
-    """Set the computed flags from the status (contract: isConnected, needsQR, ...)."""
+    """Set the flags the API shows beside the status (isConnected, needsQR, ...)."""
     state.is_connected = state.status == S.SESSION_STATUS_SESSION_CONNECTED
     state.needs_qr = state.status == S.SESSION_STATUS_QR_GENERATED
     state.is_loading = state.status in LOADING_STATUSES
