@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from typing import Any
 
 import aiohttp
 import pytest
 
 from providers.testing import FakeGraphAPI
+from tests.support.gateway_db import inbox_done
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.samples import sample_bytes
@@ -28,16 +28,6 @@ from tests.support.tenants import (
 pytestmark = pytest.mark.integration
 
 CONTACT = "15551234567"
-
-
-def inbox_done(gw: Gateway, n: int) -> bool:
-    path = gw.database_url.removeprefix("sqlite://")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        states = [r[0] for r in conn.execute("SELECT state FROM webhook_inbox")]
-    finally:
-        conn.close()
-    return len(states) == n and all(s == "done" for s in states)
 
 
 def inbound(

@@ -19,7 +19,7 @@ import pytest
 from providers.kapso.testing import FakeKapsoProxy, kapso_headers
 from providers.qr_session.testing import FakeWahaEngine, waha_headers
 from providers.signing import hmac_hex
-from tests.support.gateway_db import db_count, db_rows
+from tests.support.gateway_db import db_count, db_rows, inbox_done
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.samples import sample_bytes
@@ -154,11 +154,6 @@ async def messages_of(
         _, page = await get_json(http, f"{gw.url}/api/v1/conversations/{conv['id']}/messages")
         out += page["items"]
     return sorted(out, key=lambda m: (m.get("timestamp", ""), m["id"]))
-
-
-def inbox_done(gw: Gateway, n: int) -> bool:
-    states = [r[0] for r in db_rows(gw, "SELECT state FROM webhook_inbox")]
-    return len(states) == n and all(s == "done" for s in states)
 
 
 async def send(http: aiohttp.ClientSession, gw: Gateway, body: dict[str, Any]) -> tuple[int, Any]:

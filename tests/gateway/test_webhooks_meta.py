@@ -20,7 +20,8 @@ import orjson
 import pytest
 
 from providers.testing import FakeGraphAPI
-from tests.support.gateway_db import db_count, db_rows
+from storage.inbox import DONE, PENDING, RAW
+from tests.support.gateway_db import db_count, db_rows, inbox_done, inbox_states
 from tests.support.polling import eventually
 from tests.support.procs import Gateway, Postgres
 from tests.support.samples import sample_bytes
@@ -42,15 +43,6 @@ CONTACT = "15551234567"
 SAMPLE_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"  # tests/fixtures/meta/text.json
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def inbox_states(gw: Gateway) -> list[str]:
-    return [r[0] for r in db_rows(gw, "SELECT state FROM webhook_inbox ORDER BY id")]
-
-
-def all_inbox_done(gw: Gateway, n: int) -> bool:
-    states = inbox_states(gw)
-    return len(states) == n and all(s == "done" for s in states)
 
 
 def text_payload(
@@ -225,7 +217,7 @@ async def test_sigkill_after_200_replays_on_restart(
         lambda: db_count(again, "SELECT count(*) FROM message") == n,
         what=f"{n} messages after restart",
     )
-    await eventually(lambda: all_inbox_done(again, n), what="all inbox rows done")
+    await eventually(lambda: inbox_done(again, n), what="all inbox rows done")
     stored = {r[0] for r in db_rows(again, "SELECT provider_message_id FROM message")}
     assert stored == {f"wamid.kill-{i}" for i in range(n)}
 
@@ -251,7 +243,7 @@ async def test_sigkill_while_ingest_blocked_replays_pending_row(
         reader = await asyncpg.connect(url)
         try:
             states = [r["state"] for r in await reader.fetch("SELECT state FROM webhook_inbox")]
-            assert states == ["raw"]  # acknowledged; Meta bodies are parsed after the ack
+            assert states == [RAW]  # acknowledged; Meta bodies are parsed after the ack
             assert await reader.fetchval("SELECT count(*) FROM message") == 0
         finally:
             await reader.close()
@@ -269,7 +261,7 @@ async def test_sigkill_while_ingest_blocked_replays_pending_row(
 
         await eventually(stored, what="the replayed message")
         await eventually(
-            lambda: conn.fetchval("SELECT count(*) FROM webhook_inbox WHERE state = 'done'"),
+            lambda: conn.fetchval("SELECT count(*) FROM webhook_inbox WHERE state = $1", DONE),
             what="the inbox row to be done",
         )
         assert await conn.fetchval("SELECT count(*) FROM webhook_inbox") == 1
@@ -287,7 +279,7 @@ async def test_same_webhook_three_times_concurrently_is_stored_once(
     results = await asyncio.gather(*(post_webhook(http, gateway, body) for _ in range(3)))
     assert [r[0] for r in results] == [200, 200, 200]
     assert db_count(gateway, "SELECT count(*) FROM webhook_inbox") == 1
-    await eventually(lambda: all_inbox_done(gateway, 1), what="the inbox row to be done")
+    await eventually(lambda: inbox_done(gateway, 1), what="the inbox row to be done")
     assert db_rows(gateway, "SELECT provider_message_id FROM message") == [(SAMPLE_WAMID,)]
     assert db_count(gateway, "SELECT count(*) FROM event_log") == 1
     # Redelivered again later (Meta retries): still one.
@@ -308,7 +300,7 @@ async def test_same_message_in_different_bodies_is_stored_once(
     bodies = [dumps(single), dumps(batch), json.dumps(single, indent=2).encode()]
     results = await asyncio.gather(*(post_webhook(http, gateway, b) for b in bodies))
     assert [r[0] for r in results] == [200, 200, 200]
-    await eventually(lambda: all_inbox_done(gateway, 3), what="three inbox rows done")
+    await eventually(lambda: inbox_done(gateway, 3), what="three inbox rows done")
     rows = db_rows(gateway, "SELECT provider_message_id FROM message ORDER BY provider_message_id")
     assert rows == [("wamid.rebatched-1",), ("wamid.rebatched-2",)]
 
@@ -327,7 +319,7 @@ async def test_statuses_only_move_forward(
     for i, name in enumerate(["read", "delivered", "sent"]):  # out of order
         status, _ = await post_webhook(http, gateway, status_payload(wamid, name, 1767226000 + i))
         assert status == 200
-    await eventually(lambda: all_inbox_done(gateway, 3), what="three status rows applied")
+    await eventually(lambda: inbox_done(gateway, 3), what="three status rows applied")
     assert await message_status(http, gateway, msg["id"]) == "MESSAGE_STATUS_READ"
     rows = db_rows(
         gateway,
@@ -345,7 +337,7 @@ async def test_failed_is_terminal(
     for i, name in enumerate(["failed", "read"]):
         status, _ = await post_webhook(http, gateway, status_payload(wamid, name, 1767226001 + i))
         assert status == 200
-    await eventually(lambda: all_inbox_done(gateway, 2), what="two status rows applied")
+    await eventually(lambda: inbox_done(gateway, 2), what="two status rows applied")
     items = {m["id"]: m for m in await conversation_messages(http, gateway)}
     assert items[msg["id"]]["status"] == "MESSAGE_STATUS_FAILED"
     assert items[msg["id"]]["errors"][0]["code"] == 131047
@@ -357,7 +349,7 @@ async def test_failed_may_follow_read(gateway: Gateway, http: aiohttp.ClientSess
     for i, name in enumerate(["read", "failed", "delivered"]):
         status, _ = await post_webhook(http, gateway, status_payload(wamid, name, 1767226010 + i))
         assert status == 200
-    await eventually(lambda: all_inbox_done(gateway, 3), what="three status rows applied")
+    await eventually(lambda: inbox_done(gateway, 3), what="three status rows applied")
     assert await message_status(http, gateway, msg["id"]) == "MESSAGE_STATUS_FAILED"
 
 
@@ -373,7 +365,7 @@ async def test_status_before_send_response_is_applied_when_send_completes(
     for i, name in enumerate(["delivered", "read"]):
         status, _ = await post_webhook(http, gw, status_payload(wamid, name, 1767226100 + i))
         assert status == 200
-    await eventually(lambda: all_inbox_done(gw, 2), what="early statuses recorded")
+    await eventually(lambda: inbox_done(gw, 2), what="early statuses recorded")
     assert not send.done()
     # Kept, not yet applied: there is no message with this wamid yet.
     early = "SELECT status, applied FROM status_event WHERE provider_message_id = ?"
@@ -445,7 +437,7 @@ async def test_sent_webhook_before_send_response(
 
     async def recorded() -> bool:
         states = await inbox_states_any(gw)
-        return states == ["done", "done"]
+        return states == [DONE, DONE]
 
     await eventually(recorded, what="early statuses recorded")
     assert not send.done()
@@ -476,7 +468,7 @@ async def test_sent_and_delivered_in_one_webhook_after_send(
     assert (await post_webhook(http, gw, dumps(data)))[0] == 200
 
     async def applied() -> bool:
-        return await inbox_states_any(gw) == ["done"]
+        return await inbox_states_any(gw) == [DONE]
 
     await eventually(applied, what="the status webhook applied")
     assert await message_status(http, gw, msg["id"]) == "MESSAGE_STATUS_DELIVERED"
@@ -489,7 +481,7 @@ async def test_status_for_unknown_message_is_kept_and_harmless(
 ) -> None:
     body = status_payload("wamid.never-sent", "delivered")
     assert (await post_webhook(http, gateway, body))[0] == 200
-    await eventually(lambda: all_inbox_done(gateway, 1), what="the status row to be done")
+    await eventually(lambda: inbox_done(gateway, 1), what="the status row to be done")
     assert db_rows(gateway, "SELECT provider_message_id, status, applied FROM status_event") == [
         ("wamid.never-sent", 3, 0)
     ]
@@ -507,7 +499,7 @@ async def test_one_conversation_is_processed_in_arrival_order(
         body = dumps(text_payload(f"wamid.order-{i:02d}", f"message {i}", ts=1767230000 + i))
         status, _ = await post_webhook(http, gateway, body)
         assert status == 200
-    await eventually(lambda: all_inbox_done(gateway, n), what=f"{n} rows done")
+    await eventually(lambda: inbox_done(gateway, n), what=f"{n} rows done")
     items = await conversation_messages(http, gateway)
     # Newest first: reversed, the list is the arrival order.
     assert [m["text"]["body"] for m in reversed(items)] == [f"message {i}" for i in range(n)]
@@ -583,7 +575,7 @@ async def test_channel_path_routes_by_path(gateway: Gateway, http: aiohttp.Clien
     assert (await post_webhook(http, gateway, body, path="/webhooks/meta/nope"))[0] == 404
     # globex's channel checks globex's secret.
     assert (await post_webhook(http, gateway, body, path="/webhooks/meta/globex-meta"))[0] == 401
-    await eventually(lambda: all_inbox_done(gateway, 1), what="the row to be done")
+    await eventually(lambda: inbox_done(gateway, 1), what="the row to be done")
     assert db_rows(gateway, "SELECT channel_id, provider_message_id FROM message") == [
         ("acme-meta", SAMPLE_WAMID)
     ]
@@ -595,7 +587,7 @@ async def test_tenants_are_routed_by_phone_number_id(
     body = dumps(text_payload("wamid.globex-1", "to globex", phone_number_id=GLOBEX_PHONE_ID))
     assert (await post_webhook(http, gateway, body, secret=ACME_SECRET))[0] == 401
     assert (await post_webhook(http, gateway, body, secret=GLOBEX_SECRET))[0] == 200
-    await eventually(lambda: all_inbox_done(gateway, 1), what="the row to be done")
+    await eventually(lambda: inbox_done(gateway, 1), what="the row to be done")
     assert db_rows(gateway, "SELECT tenant_id, channel_id FROM message") == [
         ("globex", "globex-meta")
     ]
@@ -610,7 +602,7 @@ async def test_unknown_message_type_is_stored_as_unsupported(
     del raw["text"]
     raw.update({"type": "hologram", "hologram": {"depth": 3}})
     assert (await post_webhook(http, gateway, dumps(novel)))[0] == 200
-    await eventually(lambda: all_inbox_done(gateway, 2), what="two rows done")
+    await eventually(lambda: inbox_done(gateway, 2), what="two rows done")
     items = {m["providerMessageId"]: m for m in await conversation_messages(http, gateway)}
     poll = items["wamid.MTU1NTEyMzQ1Njc6dW5zdXBwb3J0ZWQtMTptYWRlLXVwLXNhbXBsZQ=="]
     assert poll["unsupported"] == {"type": "poll"}
@@ -728,7 +720,7 @@ async def test_no_provider_payload_gives_500(gateway: Gateway, http: aiohttp.Cli
     async with http.get(gateway.url + "/readyz") as resp:
         assert resp.status == 200
     await eventually(
-        lambda: all(s != "pending" for s in inbox_states(gateway)), what="ingest to settle"
+        lambda: all(s != PENDING for s in inbox_states(gateway)), what="ingest to settle"
     )
     assert not [e for e in log_entries(gateway) if e["level"] in ("error", "critical")]
 
@@ -793,7 +785,7 @@ async def test_secrets_never_appear_in_logs(
         lambda: len(fake_graph.messages(accepted_only=True)) == 1, what="the retried send"
     )
     assert (await post_webhook(http, gateway, body))[0] == 200
-    await eventually(lambda: all_inbox_done(gateway, 1), what="the row to be done")
+    await eventually(lambda: inbox_done(gateway, 1), what="the row to be done")
     gateway.stop()
 
     logs = gateway.logs()
