@@ -4,7 +4,6 @@ servers on 127.0.0.1 that speak their documented JSON (tests/support/fake_ai.py)
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +14,8 @@ import pytest
 from gateway.bots.ai_config import DAYS
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 from tests.support.fake_ai import FakeAI
+from tests.support.gateway_db import db_rows
 from tests.support.polling import eventually
-from tests.support.procs import Gateway
 
 pytestmark = pytest.mark.integration
 
@@ -39,15 +38,6 @@ def ai_bot(ai: FakeAI, provider: str = "openai", **extra: Any) -> dict[str, Any]
         "system_prompt": "You are the ACME assistant.",
         **extra,
     }
-
-
-def db_rows(gw: Gateway, sql: str) -> list[tuple[Any, ...]]:
-    path = gw.database_url.removeprefix("sqlite://")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 async def test_slow_model_acks_fast_and_a_retried_webhook_gets_one_reply(

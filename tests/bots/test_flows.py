@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,11 @@ from gateway.bots.flow_config import FlowsConfig
 from gateway.bots.flows import matches
 from providers.signing import hmac_hex
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
+from tests.support.gateway_db import db_count
 from tests.support.polling import eventually
 from tests.support.procs import WAGATE, Gateway
 
 MENU = [{"plugin": "flows", "flows_file": "menu.yaml"}]
-
-
-def db_count(gw: Gateway, sql: str) -> int:
-    path = gw.database_url.removeprefix("sqlite://")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
 
 
 # -- triggers and validation (pure) -----------------------------------------------------
