@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.sql import Sql, flat, values
+from storage.sql import Columns, Sql, flat
 from storage.times import db_datetime_or_none
 from wagate.v1 import message_pb2
 
@@ -20,6 +20,12 @@ M = message_pb2
 
 ACTIVE, PAUSED, COMPLETED, ERRORED = "active", "paused", "completed", "errored"
 HANDOFF = "@handoff"  # the session a hand-off to a human keeps, whoever asked for it
+
+_RUN = Columns("tenant_id", "message_id", "conversation_id", "state", "plugin", "created_at")
+_SESSION = Columns("tenant_id", "conversation_id", "flow", "node", "status", "vars", "updated_at")
+_USAGE = Columns(
+    "tenant_id", "conversation_id", "provider", "model", "tokens_in", "tokens_out", "created_at"
+)
 
 
 @dataclass
@@ -38,8 +44,8 @@ async def claim(
     and load the conversation's sessions."""
     rows = [(tenant_id, m, conversation_id, "claimed", "", at) for m in message_ids]
     got = await sql.rows(
-        "INSERT INTO bot_run (tenant_id, message_id, conversation_id, state, plugin, created_at)"
-        f" VALUES {values(len(rows), 6)} ON CONFLICT (message_id) DO NOTHING"
+        f"INSERT INTO bot_run ({_RUN}) VALUES {_RUN.values(len(rows))}"
+        " ON CONFLICT (message_id) DO NOTHING"
         " RETURNING message_id",
         flat(rows),
     )
@@ -73,8 +79,8 @@ async def save_session(
     sql: Sql, tenant_id: str, conversation_id: str, row: SessionRow, at: datetime
 ) -> None:
     await sql.run(
-        "INSERT INTO bot_session (tenant_id, conversation_id, flow, node, status, vars,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, flow)"
+        f"INSERT INTO bot_session ({_SESSION}) VALUES {_SESSION.values(1)}"
+        " ON CONFLICT (conversation_id, flow)"
         " DO UPDATE SET node = excluded.node, status = excluded.status,"
         " vars = excluded.vars, updated_at = excluded.updated_at",
         [tenant_id, conversation_id, row.flow, row.node, row.status, json.dumps(row.vars), at],
@@ -101,8 +107,7 @@ async def record_usage(
     at: datetime,
 ) -> None:
     await sql.run(
-        "INSERT INTO bot_usage (tenant_id, conversation_id, provider, model, tokens_in,"
-        " tokens_out, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO bot_usage ({_USAGE}) VALUES {_USAGE.values(1)}",
         [tenant_id, conversation_id, provider, model, tokens[0], tokens[1], at],
     )
 

@@ -16,15 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from storage.batching import GroupCommit
-from storage.sql import Sql, chunks, placeholders
+from storage.sql import Columns, Sql, chunks, placeholders
 from storage.times import db_text, now
 from storage.writer import writer
 
 log = logging.getLogger("wagate.inbox")
 
+_COLUMNS = Columns("channel_id", "provider", "dedup_key", "body", "events", "state", "received_at")
 _INSERT = (
-    "INSERT INTO webhook_inbox (channel_id, provider, dedup_key, body, events, state, received_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, dedup_key) DO NOTHING"
+    f"INSERT INTO webhook_inbox ({_COLUMNS}) VALUES {_COLUMNS.values(1)}"
+    " ON CONFLICT (channel_id, dedup_key) DO NOTHING"
 )
 
 

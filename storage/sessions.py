@@ -16,7 +16,7 @@ from functools import lru_cache
 from storage import models
 from storage.events import append_events
 from storage.qr_image import qr_data_url
-from storage.sql import Sql
+from storage.sql import Columns, Sql
 from storage.times import db_datetime, from_ts, now, to_ts
 from wagate.v1 import event_pb2, session_service_pb2
 
@@ -92,6 +92,19 @@ async def render_qr(event: event_pb2.Event) -> None:
 
 
 _COLS = "id, status, message, qr, loading_percent, reported_at, created_at"
+_INSERT = Columns(
+    "tenant_id",
+    "channel_id",
+    "session_id",
+    "status",
+    "message",
+    "qr",
+    "loading_percent",
+    "qr_image",
+    "reported_at",
+    "created_at",
+    "updated_at",
+)
 
 
 async def apply_sessions(
@@ -134,9 +147,7 @@ async def apply_sessions(
                 continue
         else:
             await sql.run(
-                "INSERT INTO qr_session (tenant_id, channel_id, session_id, status, message, qr,"
-                " loading_percent, qr_image, reported_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO qr_session ({_INSERT}) VALUES {_INSERT.values(1)}",
                 [tenant_id, event.channel_id, report.session_id, *values, image, at, at, now()],
             )
         state = with_flags(

@@ -32,12 +32,6 @@ PARAMS_PER_STATEMENT = 1000
 T = TypeVar("T")
 
 
-def values(rows: int, cols: int) -> str:
-    """`(?, ?), (?, ?)` for a multi-row VALUES list."""
-    one = "(" + ", ".join("?" * cols) + ")"
-    return ", ".join([one] * rows)
-
-
 def flat(rows: Iterable[Sequence[Any]]) -> list[Any]:
     return [v for row in rows for v in row]
 
@@ -59,12 +53,14 @@ class Columns:
     def __init__(self, *names: str) -> None:
         self.names = names
         self.per_statement = PARAMS_PER_STATEMENT // len(names)
+        self._row = "(" + ", ".join("?" * len(names)) + ")"
 
     def __str__(self) -> str:
         return ", ".join(self.names)
 
     def values(self, rows: int) -> str:
-        return values(rows, len(self.names))
+        """`(?, ?), (?, ?)`: the VALUES list of `rows` rows."""
+        return ", ".join([self._row] * rows)
 
 
 class Sql:
