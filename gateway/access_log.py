@@ -8,11 +8,12 @@ Handlers that know the tenant (an API key, a webhook's channel) put it on
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
+
+from gateway.http_metrics import elapsed
 
 log = logging.getLogger("wagate.access")
 
@@ -21,17 +22,12 @@ def install(app: Sanic[Any, Any]) -> None:
     """Log each request answered by `app`, unless info is below the log level."""
     if not log.isEnabledFor(logging.INFO):
         return  # nothing would be written: spare every request the middleware
-    app.register_middleware(_started, "request")
     app.register_middleware(_answered, "response")
 
 
-async def _started(request: Request) -> None:
-    request.ctx.access_started = time.perf_counter()
-
-
 async def _answered(request: Request, response: BaseHTTPResponse) -> None:
-    started = getattr(request.ctx, "access_started", None)
-    duration_ms = None if started is None else round((time.perf_counter() - started) * 1000, 2)
+    seconds = elapsed(request)  # stamped by gateway.http_metrics, installed first
+    duration_ms = None if seconds is None else round(seconds * 1000, 2)
     tenant = getattr(request.ctx, "tenant_id", None)
     took = "" if duration_ms is None else f" {duration_ms:.1f}ms"
     log.info(

@@ -12,7 +12,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from core.errors import ApiError
-from gateway import access_log
+from gateway import access_log, http_metrics
 from gateway.apidocs import bp as apidocs
 from gateway.bots.host import BotHost
 from gateway.bots.rest import bp as bots_api
@@ -39,6 +39,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 10
     app.config.KEEP_ALIVE_TIMEOUT = 75
     app.ctx.settings = settings
+    http_metrics.instrument(app)
     app.blueprint(webhooks)
     app.blueprint(api)
     app.blueprint(sessions)

@@ -24,6 +24,7 @@ from typing import Any
 
 from core import kinds
 from core.kinds import Kind
+from core.metrics import INGEST_APPLY_SECONDS
 from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
@@ -228,7 +229,8 @@ class Ingest:
             await self.bus.publish(event)
 
     async def _apply(self, rows: list[PendingRow], items: list[Item]) -> list[event_pb2.Event]:
-        return await writer().run(_apply_rows, [r.id for r in rows], items)
+        with INGEST_APPLY_SECONDS.time():
+            return await writer().run(_apply_rows, [r.id for r in rows], items)
 
 
 async def _apply_rows(sql: Sql, row_ids: list[int], items: list[Item]) -> list[event_pb2.Event]:

@@ -24,6 +24,7 @@ from core.errors import (
     Unavailable,
     UnsupportedContent,
 )
+from core.metrics import OUTBOX_RETRIES, PROVIDER_CALL_SECONDS, SENDS
 from gateway.bus import Bus
 from gateway.fallback import degrade_or_refuse
 from gateway.send_validation import check_recipient, check_request
@@ -130,12 +131,14 @@ class Outbox:
         try:
             await rt.limiter.acquire()
             try:
-                result = await rt.provider.send(OutboundMessage(to=stored.to, message=msg))
+                with PROVIDER_CALL_SECONDS.labels(rt.provider.kind, "send").time():
+                    result = await rt.provider.send(OutboundMessage(to=stored.to, message=msg))
             except SendError as exc:
                 await self._failed(stored, exc)
             except UnsupportedContent as exc:
                 await self._failed(stored, SendError(ErrorKind.PERMANENT, str(exc)))
             else:
+                SENDS.labels(rt.provider.kind, "sent", "").inc()
                 await self._sents.submit(
                     Sent(msg.id, result.provider_message_id, result.recipient_id)
                 )
@@ -159,10 +162,13 @@ class Outbox:
             delay = exc.retry_after or self.base_delay * 2 ** (attempt - 1)
             delay *= random.uniform(1.0, 1.2)  # jitter: retries from many sends spread out
             await repo.schedule_retry(msg.id, now() + timedelta(seconds=delay))
+            SENDS.labels(msg.provider, "retrying", str(exc.kind)).inc()
+            OUTBOX_RETRIES.labels(msg.provider).inc()
             log.warning("send failed, will retry", extra={**extra, "delay_s": round(delay, 2)})
             self._wakeup.set()
             return
         log.warning("send failed", extra=extra)
+        SENDS.labels(msg.provider, "failed", str(exc.kind)).inc()
         error = provider_error(exc)
         await self._write(outbound.mark_failed, msg.id, error)
         msg.status = M.MESSAGE_STATUS_FAILED
@@ -197,7 +203,7 @@ class Outbox:
             raise InvalidArgument("only inbound messages can be marked read")
         rt = self.tenants.tenant_channel(tenant_id, row.channel_id)
         await rt.limiter.acquire()
-        await _call(rt.provider.mark_read(row.provider_message_id))
+        await _call(rt.provider.kind, "mark_read", rt.provider.mark_read(row.provider_message_id))
 
     async def send_typing(self, tenant_id: str, conversation_id: str, ident: str = "") -> str:
         """Show a typing indicator; returns the conversation's channel id."""
@@ -214,14 +220,16 @@ class Outbox:
         rt = self.tenants.tenant_channel(tenant_id, conv.channel_id)
         contact = await models.Contact.get(id=conv.contact_id)  # type: ignore[attr-defined]
         await rt.limiter.acquire()
-        await _call(rt.provider.send_typing(row.provider_message_id, contact.key))
+        typing = rt.provider.send_typing(row.provider_message_id, contact.key)
+        await _call(rt.provider.kind, "typing", typing)
         return conv.channel_id
 
 
-async def _call(coro: Awaitable[None]) -> None:
-    """Run a provider call, turning its errors into API errors."""
+async def _call(provider: str, operation: str, coro: Awaitable[None]) -> None:
+    """Run a provider call, timed, turning its errors into API errors."""
     try:
-        await coro
+        with PROVIDER_CALL_SECONDS.labels(provider, operation).time():
+            await coro
     except UnsupportedContent as exc:
         raise FailedPrecondition(str(exc)) from None
     except SendError as exc:

@@ -21,12 +21,12 @@ from core.errors import (
     Unavailable,
     envelope,
 )
+from core.metrics import REGISTRY
 from gateway.bearer import bearer_token
-from gateway.metrics import REGISTRY
 from gateway.paging import page
 from gateway.proto_json import parse_json
 from gateway.runtime import Runtime
-from storage import repo
+from storage import backlog, repo
 from storage.db import ping
 from wagate.v1 import event_service_pb2, messaging_service_pb2
 
@@ -178,4 +178,8 @@ async def readyz(request: Request) -> HTTPResponse:
 
 @health.get("/metrics")
 async def metrics(request: Request) -> HTTPResponse:
+    try:
+        await backlog.refresh_gauges()
+    except Exception as exc:  # the database is down: the other metrics still tell
+        log.warning("backlog gauges not read", extra={"error": type(exc).__name__})
     return raw(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -12,7 +12,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 
 from core.errors import PayloadError, SignatureError
-from gateway.metrics import WEBHOOKS
+from core.metrics import WEBHOOKS
 from gateway.rest import error_json
 from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime

@@ -29,6 +29,7 @@ from sanic import Request, Sanic
 
 from core.errors import ApiError, NotFound, Unauthenticated, envelope
 from core.kinds import conversation_of, socket_event
+from core.metrics import SOCKETIO_CONNECTIONS
 from realtime.asgi import AsgiApp, mount_asgi
 from realtime.hub import Hub, Subscriber, parse_event_id, replay
 from realtime.tokens import Grant, Minted, TokenSigner, is_realtime_token
@@ -141,6 +142,7 @@ class SocketServer:
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep(), name="socketio-sweeper")
+        SOCKETIO_CONNECTIONS.set_function(lambda: len(self.sio.eio.sockets))
 
     # -- fan-out ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.metrics import AI_BREAKER_OPEN, AI_REQUEST_SECONDS, AI_TOKENS
 from gateway.bots.ai_config import AiConfig, parse_ai
 from gateway.bots.base import ConfiguredPlugin, Context, Outcome, Setup, log
 from storage.bots import history, record_usage, usage_counts
@@ -119,10 +120,12 @@ class AiPlugin(ConfiguredPlugin[AiConfig]):
             return Outcome.HANDLED
         thread = await ctx.host.write(history, turn.conversation_id, since, self.cfg.history_limit)
         await ctx.typing(True)
+        started = clock.monotonic()
         try:
             text, tokens = await self._complete(thread)
         except Exception as exc:
             self.breaker.record(False)
+            self._observe(turn.tenant_id, started, None)
             log.warning(
                 "AI call failed",
                 extra={
@@ -136,6 +139,7 @@ class AiPlugin(ConfiguredPlugin[AiConfig]):
             await ctx.send_text(self.cfg.fallback_message)
             return Outcome.HANDLED
         self.breaker.record(True)
+        self._observe(turn.tenant_id, started, tokens)
         await ctx.host.write(
             record_usage,
             turn.tenant_id,
@@ -148,6 +152,16 @@ class AiPlugin(ConfiguredPlugin[AiConfig]):
         await ctx.typing(False)
         await ctx.send_text(text or self.cfg.fallback_message)
         return Outcome.HANDLED
+
+    def _observe(self, tenant_id: str, started: float, tokens: tuple[int, int] | None) -> None:
+        """A model call's latency and tokens (None: it failed), and the breaker's state."""
+        provider, model = self.cfg.provider, self.cfg.model
+        outcome = "error" if tokens is None else "ok"
+        AI_REQUEST_SECONDS.labels(provider, model, outcome).observe(clock.monotonic() - started)
+        if tokens is not None:
+            AI_TOKENS.labels(provider, model, "input").inc(tokens[0])
+            AI_TOKENS.labels(provider, model, "output").inc(tokens[1])
+        AI_BREAKER_OPEN.labels(tenant_id, provider, model).set(self.breaker.opened_at is not None)
 
     async def _complete(self, thread: list[tuple[str, str]]) -> tuple[str, tuple[int, int]]:
         cfg = self.cfg

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from core.metrics import BOT_RUNS
 from gateway.bots.base import Context, Outcome, Plugin, Setup, Turn
 from gateway.bots.registry import plugin_classes
 from gateway.bots.remote import RemotePlugin
@@ -175,7 +176,9 @@ class BotHost:
             ctx = Context(self, turn, plugin.name)
             try:
                 outcome = await plugin.handle(ctx)
+                BOT_RUNS.labels(plugin.name, outcome.value).inc()
             except Exception:
+                BOT_RUNS.labels(plugin.name, "error").inc()
                 log.exception("bot plugin failed", extra={"plugin": plugin.name})
                 outcome = Outcome.PASS
             finally:

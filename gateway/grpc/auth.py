@@ -15,6 +15,7 @@ import grpc
 from grpc import aio
 
 from core.errors import ApiError, Unauthenticated
+from core.metrics import GRPC_STREAMS
 from gateway.bearer import bearer_token
 from gateway.tenants import Tenants
 
@@ -73,6 +74,7 @@ class AuthInterceptor(aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         # Server-streaming and bidi handlers differ only in their first argument.
+        method = details.method.removeprefix(PROTECTED_PREFIX)  # EventService/StreamEvents
         for kind, factory in (
             ("unary_stream", grpc.unary_stream_rpc_method_handler),
             ("stream_stream", grpc.stream_stream_rpc_method_handler),
@@ -80,7 +82,7 @@ class AuthInterceptor(aio.ServerInterceptor):
             inner = getattr(handler, kind)
             if inner:
                 return factory(
-                    self._streaming(inner, authorize),
+                    self._streaming(inner, authorize, method),
                     request_deserializer=handler.request_deserializer,
                     response_serializer=handler.response_serializer,
                 )
@@ -90,6 +92,7 @@ class AuthInterceptor(aio.ServerInterceptor):
     def _streaming(
         inner: Callable[..., AsyncIterator[Any]],
         authorize: Callable[[aio.ServicerContext[Any, Any]], contextvars.Token[str]],
+        method: str,
     ) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(
             request: Any, context: aio.ServicerContext[Any, Any]
@@ -97,8 +100,9 @@ class AuthInterceptor(aio.ServerInterceptor):
             try:
                 token = authorize(context)
                 try:
-                    async for item in inner(request, context):
-                        yield item
+                    with GRPC_STREAMS.labels(method).track_inprogress():
+                        async for item in inner(request, context):
+                            yield item
                 finally:
                     current_tenant.reset(token)
             except ApiError as exc:
