@@ -15,6 +15,7 @@ from gateway.bots.ai_config import DAYS
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
 from tests.support.fake_ai import FakeAI
 from tests.support.gateway_db import db_rows
+from tests.support.metrics import samples, value
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -74,6 +75,13 @@ async def test_second_turn_sends_the_days_history(gateways, fake_graph, fake_ai,
     fake_ai.reply = "Your order ships today"
     assert await post(http, gw, 1, text_webhook(1, "wamid.h-2", "And my order?", ts=1767225700))
     assert (await wait_replies(fake_graph, 2))[1] == "Your order ships today"
+    metrics = await samples(http, gw)
+    model = {"provider": "openai", "model": "gpt-test"}
+    assert value(metrics, "wagate_ai_request_seconds_count", **model, outcome="ok") == 2
+    output = len("Hello from the model") + len(fake_ai.reply)  # the fake counts characters
+    assert value(metrics, "wagate_ai_tokens_total", **model, direction="output") == output
+    assert value(metrics, "wagate_ai_tokens_total", **model, direction="input") > 0
+    assert value(metrics, "wagate_bot_runs_total", plugin="ai", outcome="handled") == 2
     second = fake_ai.calls[1]
     assert second.headers["authorization"] == "Bearer sk-openai-key"
     assert second.body["model"] == "gpt-test"
@@ -94,6 +102,10 @@ async def test_breaker_opens_after_five_failures(gateways, fake_graph, fake_ai, 
         await wait_replies(fake_graph, i + 1)
     assert len(fake_ai.calls) == 5  # the 6th and 7th never reach the model
     assert replies(fake_graph) == [FALLBACK] * 7  # never an error string
+    metrics = await samples(http, gw)
+    model = {"provider": "openai", "model": "gpt-test"}
+    assert value(metrics, "wagate_ai_request_seconds_count", **model, outcome="error") == 5
+    assert value(metrics, "wagate_ai_breaker_open", tenant="t1", **model) == 1
 
 
 async def test_limits_hours_and_quota(gateways, fake_graph, fake_ai, http) -> None:
