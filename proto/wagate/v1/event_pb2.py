@@ -22,29 +22,40 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from wagate.v1 import message_pb2 as wagate_dot_v1_dot_message__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15wagate/v1/event.proto\x12\twagate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17wagate/v1/message.proto\"\xd7\x02\n\x0cSessionState\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.wagate.v1.SessionStatus\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\n\n\x02qr\x18\x04 \x01(\t\x12\x10\n\x08qr_image\x18\x05 \x01(\t\x12\x14\n\x0cis_connected\x18\x06 \x01(\x08\x12\x10\n\x08needs_qr\x18\x07 \x01(\x08\x12\x12\n\nis_loading\x18\x08 \x01(\x08\x12\x11\n\thas_error\x18\t \x01(\x08\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nchannel_id\x18\x0c \x01(\t\x12\x17\n\x0floading_percent\x18\r \x01(\x05\"1\n\x06Typing\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\"w\n\rProviderEvent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18provider_conversation_id\x18\x02 \x01(\t\x12#\n\x07\x63ontact\x18\x03 \x01(\x0b\x32\x12.wagate.v1.Contact\x12\x11\n\tdata_json\x18\x04 \x01(\t\"\xe1\x02\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x0bmessage_new\x18\n \x01(\x0b\x32\x12.wagate.v1.MessageH\x00\x12\x31\n\x0emessage_status\x18\x0b \x01(\x0b\x32\x17.wagate.v1.StatusUpdateH\x00\x12\x32\n\x0fsession_updated\x18\x0c \x01(\x0b\x32\x17.wagate.v1.SessionStateH\x00\x12#\n\x06typing\x18\r \x01(\x0b\x32\x11.wagate.v1.TypingH\x00\x12\x32\n\x0eprovider_event\x18\x0e \x01(\x0b\x32\x18.wagate.v1.ProviderEventH\x00\x42\t\n\x07payload\".\n\nEventBatch\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.wagate.v1.Event*\x96\x02\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSESSION_STATUS_QR_GENERATED\x10\x01\x12\x1d\n\x19SESSION_STATUS_CONNECTING\x10\x02\x12\x1a\n\x16SESSION_STATUS_LOADING\x10\x03\x12$\n SESSION_STATUS_SESSION_CONNECTED\x10\x04\x12(\n$SESSION_STATUS_SESSION_NOT_CONNECTED\x10\x05\x12\x1f\n\x1bSESSION_STATUS_AUTH_FAILURE\x10\x06\x12\x18\n\x14SESSION_STATUS_ERROR\x10\x07*\xb8\x01\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45VENT_KIND_MESSAGE_NEW\x10\x01\x12\x1d\n\x19\x45VENT_KIND_MESSAGE_STATUS\x10\x02\x12\x1e\n\x1a\x45VENT_KIND_SESSION_UPDATED\x10\x03\x12\x15\n\x11\x45VENT_KIND_TYPING\x10\x04\x12\x1d\n\x19\x45VENT_KIND_PROVIDER_EVENT\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15wagate/v1/event.proto\x12\twagate.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17wagate/v1/message.proto\"\xd7\x02\n\x0cSessionState\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.wagate.v1.SessionStatus\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\n\n\x02qr\x18\x04 \x01(\t\x12\x10\n\x08qr_image\x18\x05 \x01(\t\x12\x14\n\x0cis_connected\x18\x06 \x01(\x08\x12\x10\n\x08needs_qr\x18\x07 \x01(\x08\x12\x12\n\nis_loading\x18\x08 \x01(\x08\x12\x11\n\thas_error\x18\t \x01(\x08\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nchannel_id\x18\x0c \x01(\t\x12\x17\n\x0floading_percent\x18\r \x01(\x05\"1\n\x06Typing\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\"w\n\rProviderEvent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18provider_conversation_id\x18\x02 \x01(\t\x12#\n\x07\x63ontact\x18\x03 \x01(\x0b\x32\x12.wagate.v1.Contact\x12\x11\n\tdata_json\x18\x04 \x01(\t\"\xc2\x01\n\x0eMessageDeleted\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x1b\n\x13provider_message_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x03 \x01(\t\x12.\n\ndeleted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trevoke_id\x18\x05 \x01(\t\x12#\n\x07\x63ontact\x18\x06 \x01(\x0b\x32\x12.wagate.v1.Contact\"Y\n\rAccountUpdate\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12(\n\x07\x64\x65tails\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x88\x02\n\x0eTemplateUpdate\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x13\n\x0btemplate_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x0f\n\x07quality\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x18\n\x10previous_quality\x18\t \x01(\t\x12\x19\n\x11previous_category\x18\n \x01(\t\x12\x0e\n\x06source\x18\x0b \x01(\t\x12(\n\x07\x64\x65tails\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\"~\n\rContactUpdate\x12#\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x12.wagate.v1.Contact\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\"\xa4\x03\n\tCallEvent\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\tdirection\x18\x04 \x01(\t\x12#\n\x07\x63ontact\x18\x05 \x01(\x0b\x32\x12.wagate.v1.Contact\x12\x17\n\x0f\x63onversation_id\x18\x06 \x01(\t\x12.\n\nstart_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64uration_seconds\x18\t \x01(\x05\x12\x1b\n\x13permission_response\x18\n \x01(\t\x12\x1c\n\x14permission_permanent\x18\x0b \x01(\x08\x12\x39\n\x15permission_expires_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x07\x64\x65tails\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\"\x8d\x05\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nchannel_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x0bmessage_new\x18\n \x01(\x0b\x32\x12.wagate.v1.MessageH\x00\x12\x31\n\x0emessage_status\x18\x0b \x01(\x0b\x32\x17.wagate.v1.StatusUpdateH\x00\x12\x32\n\x0fsession_updated\x18\x0c \x01(\x0b\x32\x17.wagate.v1.SessionStateH\x00\x12#\n\x06typing\x18\r \x01(\x0b\x32\x11.wagate.v1.TypingH\x00\x12\x32\n\x0eprovider_event\x18\x0e \x01(\x0b\x32\x18.wagate.v1.ProviderEventH\x00\x12-\n\x0fmessage_updated\x18\x0f \x01(\x0b\x32\x12.wagate.v1.MessageH\x00\x12\x34\n\x0fmessage_deleted\x18\x10 \x01(\x0b\x32\x19.wagate.v1.MessageDeletedH\x00\x12\x33\n\x0f\x61\x63\x63ount_updated\x18\x11 \x01(\x0b\x32\x18.wagate.v1.AccountUpdateH\x00\x12\x35\n\x10template_updated\x18\x12 \x01(\x0b\x32\x19.wagate.v1.TemplateUpdateH\x00\x12\x33\n\x0f\x63ontact_updated\x18\x13 \x01(\x0b\x32\x18.wagate.v1.ContactUpdateH\x00\x12$\n\x04\x63\x61ll\x18\x14 \x01(\x0b\x32\x14.wagate.v1.CallEventH\x00\x42\t\n\x07payload\".\n\nEventBatch\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.wagate.v1.Event*\x96\x02\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSESSION_STATUS_QR_GENERATED\x10\x01\x12\x1d\n\x19SESSION_STATUS_CONNECTING\x10\x02\x12\x1a\n\x16SESSION_STATUS_LOADING\x10\x03\x12$\n SESSION_STATUS_SESSION_CONNECTED\x10\x04\x12(\n$SESSION_STATUS_SESSION_NOT_CONNECTED\x10\x05\x12\x1f\n\x1bSESSION_STATUS_AUTH_FAILURE\x10\x06\x12\x18\n\x14SESSION_STATUS_ERROR\x10\x07*\xee\x02\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45VENT_KIND_MESSAGE_NEW\x10\x01\x12\x1d\n\x19\x45VENT_KIND_MESSAGE_STATUS\x10\x02\x12\x1e\n\x1a\x45VENT_KIND_SESSION_UPDATED\x10\x03\x12\x15\n\x11\x45VENT_KIND_TYPING\x10\x04\x12\x1d\n\x19\x45VENT_KIND_PROVIDER_EVENT\x10\x05\x12\x1e\n\x1a\x45VENT_KIND_MESSAGE_UPDATED\x10\x06\x12\x1e\n\x1a\x45VENT_KIND_MESSAGE_DELETED\x10\x07\x12\x1e\n\x1a\x45VENT_KIND_ACCOUNT_UPDATED\x10\x08\x12\x1f\n\x1b\x45VENT_KIND_TEMPLATE_UPDATED\x10\t\x12\x1e\n\x1a\x45VENT_KIND_CONTACT_UPDATED\x10\n\x12\x13\n\x0f\x45VENT_KIND_CALL\x10\x0b\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wagate.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONSTATUS']._serialized_start=1017
-  _globals['_SESSIONSTATUS']._serialized_end=1295
-  _globals['_EVENTKIND']._serialized_start=1298
-  _globals['_EVENTKIND']._serialized_end=1482
-  _globals['_SESSIONSTATE']._serialized_start=95
-  _globals['_SESSIONSTATE']._serialized_end=438
-  _globals['_TYPING']._serialized_start=440
-  _globals['_TYPING']._serialized_end=489
-  _globals['_PROVIDEREVENT']._serialized_start=491
-  _globals['_PROVIDEREVENT']._serialized_end=610
-  _globals['_EVENT']._serialized_start=613
-  _globals['_EVENT']._serialized_end=966
-  _globals['_EVENTBATCH']._serialized_start=968
-  _globals['_EVENTBATCH']._serialized_end=1014
+  _globals['_SESSIONSTATUS']._serialized_start=2453
+  _globals['_SESSIONSTATUS']._serialized_end=2731
+  _globals['_EVENTKIND']._serialized_start=2734
+  _globals['_EVENTKIND']._serialized_end=3100
+  _globals['_SESSIONSTATE']._serialized_start=125
+  _globals['_SESSIONSTATE']._serialized_end=468
+  _globals['_TYPING']._serialized_start=470
+  _globals['_TYPING']._serialized_end=519
+  _globals['_PROVIDEREVENT']._serialized_start=521
+  _globals['_PROVIDEREVENT']._serialized_end=640
+  _globals['_MESSAGEDELETED']._serialized_start=643
+  _globals['_MESSAGEDELETED']._serialized_end=837
+  _globals['_ACCOUNTUPDATE']._serialized_start=839
+  _globals['_ACCOUNTUPDATE']._serialized_end=928
+  _globals['_TEMPLATEUPDATE']._serialized_start=931
+  _globals['_TEMPLATEUPDATE']._serialized_end=1195
+  _globals['_CONTACTUPDATE']._serialized_start=1197
+  _globals['_CONTACTUPDATE']._serialized_end=1323
+  _globals['_CALLEVENT']._serialized_start=1326
+  _globals['_CALLEVENT']._serialized_end=1746
+  _globals['_EVENT']._serialized_start=1749
+  _globals['_EVENT']._serialized_end=2402
+  _globals['_EVENTBATCH']._serialized_start=2404
+  _globals['_EVENTBATCH']._serialized_end=2450
 # @@protoc_insertion_point(module_scope)

@@ -39,18 +39,22 @@ MESSAGE_STATUS_FAILED: MessageStatus
 MESSAGE_STATUS_RECEIVED: MessageStatus
 
 class Contact(_message.Message):
-    __slots__ = ("wa_id", "user_id", "name", "username", "country_code")
+    __slots__ = ("wa_id", "user_id", "name", "username", "country_code", "marketing_messages", "marketing_messages_updated_at")
     WA_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_CODE_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_MESSAGES_UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     wa_id: str
     user_id: str
     name: str
     username: str
     country_code: str
-    def __init__(self, wa_id: _Optional[str] = ..., user_id: _Optional[str] = ..., name: _Optional[str] = ..., username: _Optional[str] = ..., country_code: _Optional[str] = ...) -> None: ...
+    marketing_messages: str
+    marketing_messages_updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, wa_id: _Optional[str] = ..., user_id: _Optional[str] = ..., name: _Optional[str] = ..., username: _Optional[str] = ..., country_code: _Optional[str] = ..., marketing_messages: _Optional[str] = ..., marketing_messages_updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Referral(_message.Message):
     __slots__ = ("source_url", "source_id", "source_type", "body", "headline", "media_type", "image_url", "video_url", "thumbnail_url", "ctwa_clid", "welcome_message_text")
@@ -347,14 +351,16 @@ class TemplateComponent(_message.Message):
     def __init__(self, type: _Optional[str] = ..., sub_type: _Optional[str] = ..., index: _Optional[int] = ..., parameters: _Optional[_Iterable[_Union[TemplateParameter, _Mapping]]] = ...) -> None: ...
 
 class TemplateContent(_message.Message):
-    __slots__ = ("name", "language_code", "components")
+    __slots__ = ("name", "language_code", "components", "category")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
     name: str
     language_code: str
     components: _containers.RepeatedCompositeFieldContainer[TemplateComponent]
-    def __init__(self, name: _Optional[str] = ..., language_code: _Optional[str] = ..., components: _Optional[_Iterable[_Union[TemplateComponent, _Mapping]]] = ...) -> None: ...
+    category: str
+    def __init__(self, name: _Optional[str] = ..., language_code: _Optional[str] = ..., components: _Optional[_Iterable[_Union[TemplateComponent, _Mapping]]] = ..., category: _Optional[str] = ...) -> None: ...
 
 class ReactionContent(_message.Message):
     __slots__ = ("message_id", "emoji")
@@ -459,7 +465,7 @@ class FallbackMenu(_message.Message):
     def __init__(self, is_list: _Optional[bool] = ..., options: _Optional[_Iterable[_Union[FallbackOption, _Mapping]]] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ("id", "tenant_id", "channel_id", "provider", "provider_message_id", "conversation_id", "contact", "direction", "status", "timestamp", "context", "errors", "group_id", "author", "idempotency_key", "created_at", "updated_at", "fallback_menu", "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "template", "reaction", "button_reply", "list_reply", "flow_reply", "template_button_reply", "order", "system", "unsupported")
+    __slots__ = ("id", "tenant_id", "channel_id", "provider", "provider_message_id", "conversation_id", "contact", "direction", "status", "timestamp", "context", "errors", "group_id", "author", "idempotency_key", "created_at", "updated_at", "fallback_menu", "edited_at", "deleted_at", "revisions", "pricing", "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "template", "reaction", "button_reply", "list_reply", "flow_reply", "template_button_reply", "order", "system", "unsupported")
     ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -478,6 +484,10 @@ class Message(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_MENU_FIELD_NUMBER: _ClassVar[int]
+    EDITED_AT_FIELD_NUMBER: _ClassVar[int]
+    DELETED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     AUDIO_FIELD_NUMBER: _ClassVar[int]
@@ -514,6 +524,10 @@ class Message(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     fallback_menu: FallbackMenu
+    edited_at: _timestamp_pb2.Timestamp
+    deleted_at: _timestamp_pb2.Timestamp
+    revisions: _containers.RepeatedCompositeFieldContainer[MessageRevision]
+    pricing: Pricing
     text: TextContent
     image: MediaContent
     audio: MediaContent
@@ -532,19 +546,35 @@ class Message(_message.Message):
     order: OrderContent
     system: SystemContent
     unsupported: UnsupportedContent
-    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., contact: _Optional[_Union[Contact, _Mapping]] = ..., direction: _Optional[_Union[Direction, str]] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ProviderError, _Mapping]]] = ..., group_id: _Optional[str] = ..., author: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fallback_menu: _Optional[_Union[FallbackMenu, _Mapping]] = ..., text: _Optional[_Union[TextContent, _Mapping]] = ..., image: _Optional[_Union[MediaContent, _Mapping]] = ..., audio: _Optional[_Union[MediaContent, _Mapping]] = ..., video: _Optional[_Union[MediaContent, _Mapping]] = ..., document: _Optional[_Union[MediaContent, _Mapping]] = ..., sticker: _Optional[_Union[MediaContent, _Mapping]] = ..., location: _Optional[_Union[LocationContent, _Mapping]] = ..., contacts: _Optional[_Union[ContactsContent, _Mapping]] = ..., interactive: _Optional[_Union[InteractiveContent, _Mapping]] = ..., template: _Optional[_Union[TemplateContent, _Mapping]] = ..., reaction: _Optional[_Union[ReactionContent, _Mapping]] = ..., button_reply: _Optional[_Union[ButtonReplyContent, _Mapping]] = ..., list_reply: _Optional[_Union[ListReplyContent, _Mapping]] = ..., flow_reply: _Optional[_Union[FlowReplyContent, _Mapping]] = ..., template_button_reply: _Optional[_Union[TemplateButtonReplyContent, _Mapping]] = ..., order: _Optional[_Union[OrderContent, _Mapping]] = ..., system: _Optional[_Union[SystemContent, _Mapping]] = ..., unsupported: _Optional[_Union[UnsupportedContent, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., provider: _Optional[str] = ..., provider_message_id: _Optional[str] = ..., conversation_id: _Optional[str] = ..., contact: _Optional[_Union[Contact, _Mapping]] = ..., direction: _Optional[_Union[Direction, str]] = ..., status: _Optional[_Union[MessageStatus, str]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., context: _Optional[_Union[Context, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ProviderError, _Mapping]]] = ..., group_id: _Optional[str] = ..., author: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fallback_menu: _Optional[_Union[FallbackMenu, _Mapping]] = ..., edited_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revisions: _Optional[_Iterable[_Union[MessageRevision, _Mapping]]] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., text: _Optional[_Union[TextContent, _Mapping]] = ..., image: _Optional[_Union[MediaContent, _Mapping]] = ..., audio: _Optional[_Union[MediaContent, _Mapping]] = ..., video: _Optional[_Union[MediaContent, _Mapping]] = ..., document: _Optional[_Union[MediaContent, _Mapping]] = ..., sticker: _Optional[_Union[MediaContent, _Mapping]] = ..., location: _Optional[_Union[LocationContent, _Mapping]] = ..., contacts: _Optional[_Union[ContactsContent, _Mapping]] = ..., interactive: _Optional[_Union[InteractiveContent, _Mapping]] = ..., template: _Optional[_Union[TemplateContent, _Mapping]] = ..., reaction: _Optional[_Union[ReactionContent, _Mapping]] = ..., button_reply: _Optional[_Union[ButtonReplyContent, _Mapping]] = ..., list_reply: _Optional[_Union[ListReplyContent, _Mapping]] = ..., flow_reply: _Optional[_Union[FlowReplyContent, _Mapping]] = ..., template_button_reply: _Optional[_Union[TemplateButtonReplyContent, _Mapping]] = ..., order: _Optional[_Union[OrderContent, _Mapping]] = ..., system: _Optional[_Union[SystemContent, _Mapping]] = ..., unsupported: _Optional[_Union[UnsupportedContent, _Mapping]] = ...) -> None: ...
 
 class Pricing(_message.Message):
-    __slots__ = ("billable", "pricing_model", "type", "category")
+    __slots__ = ("billable", "pricing_model", "type", "category", "conversation_origin_type", "conversation_expires_at", "provider_conversation_id")
     BILLABLE_FIELD_NUMBER: _ClassVar[int]
     PRICING_MODEL_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ORIGIN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     billable: bool
     pricing_model: str
     type: str
     category: str
-    def __init__(self, billable: _Optional[bool] = ..., pricing_model: _Optional[str] = ..., type: _Optional[str] = ..., category: _Optional[str] = ...) -> None: ...
+    conversation_origin_type: str
+    conversation_expires_at: _timestamp_pb2.Timestamp
+    provider_conversation_id: str
+    def __init__(self, billable: _Optional[bool] = ..., pricing_model: _Optional[str] = ..., type: _Optional[str] = ..., category: _Optional[str] = ..., conversation_origin_type: _Optional[str] = ..., conversation_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_conversation_id: _Optional[str] = ...) -> None: ...
+
+class MessageRevision(_message.Message):
+    __slots__ = ("replaced_at", "content", "edit_id")
+    REPLACED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    EDIT_ID_FIELD_NUMBER: _ClassVar[int]
+    replaced_at: _timestamp_pb2.Timestamp
+    content: Message
+    edit_id: str
+    def __init__(self, replaced_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., content: _Optional[_Union[Message, _Mapping]] = ..., edit_id: _Optional[str] = ...) -> None: ...
 
 class StatusUpdate(_message.Message):
     __slots__ = ("provider_message_id", "message_id", "status", "timestamp", "recipient_id", "recipient_user_id", "errors", "pricing", "conversation_id", "biz_opaque_callback_data", "provider_conversation_id")
