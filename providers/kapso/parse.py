@@ -68,7 +68,11 @@ def parse_payload(
         raise PayloadError(f"payload must be a JSON object, got {type(payload).__name__}")
     if is_meta_forward(payload):
         return meta.parse_payload(
-            payload, channel_id=channel_id, phone_number_id=phone_number_id, provider=PROVIDER
+            payload,
+            channel_id=channel_id,
+            phone_number_id=phone_number_id,
+            provider=PROVIDER,
+            with_accounts=True,
         )
     name = _event_name(payload, headers)
     if not name:

@@ -14,6 +14,7 @@ from typing import Any
 from google.protobuf.message import Message as ProtoMessage
 
 from providers.base import PayloadError
+from providers.meta_cloud import calls, waba
 from providers.readers import as_bool as _bool
 from providers.readers import as_dict as _dict
 from providers.readers import as_dicts as _dicts
@@ -44,10 +45,11 @@ _STATUSES: dict[str, message_pb2.MessageStatus] = {
 # -- envelope --------------------------------------------------------------------
 
 
-def _changes(payload: Any) -> Iterator[dict[str, Any]]:
-    """Every entry[] x changes[] item that is a dict."""
+def _changes(payload: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every (entry, change) of entry[] x changes[] that is a dict."""
     for entry in _dicts(_dict(payload).get("entry")):
-        yield from _dicts(entry.get("changes"))
+        for change in _dicts(entry.get("changes")):
+            yield entry, change
 
 
 def _phone_number_id(value: dict[str, Any]) -> str:
@@ -90,29 +92,137 @@ def parse_payload(
     channel_id: str,
     phone_number_id: str | None = None,
     provider: str = PROVIDER,
+    with_accounts: bool = False,
 ) -> list[event_pb2.Event]:
     """Normalize one decoded webhook body into events, in payload order.
 
-    Only `messages` changes count (other fields are ignored); with
-    `phone_number_id`, only changes addressed to that number. `provider` is the
-    slug stamped on messages (Meta-compatible providers reuse this parser).
+    With `phone_number_id`, only changes addressed to that number; changes
+    addressed to the WABA (account, templates) only `with_accounts`, for a
+    channel that owns the whole delivery (a channel URL). A field wagate does
+    not model becomes a `provider_event`. `provider` is the slug stamped on
+    messages (Meta-compatible providers reuse this parser).
     """
     check_envelope(payload)
     events: list[event_pb2.Event] = []
-    for change in _changes(payload):
-        if change.get("field") not in (None, "messages"):
-            continue
+    for entry, change in _changes(payload):
         value = _dict(change.get("value"))
-        if phone_number_id is not None and _phone_number_id(value) != phone_number_id:
+        number = _phone_number_id(value)
+        if not number and not with_accounts:
+            continue  # addressed to the WABA: parsed by providers.meta_cloud.waba
+        if number and phone_number_id is not None and number != phone_number_id:
             continue
-        contacts = _dicts(value.get("contacts"))
-        for raw in _dicts(value.get("messages")):
-            events.append(message_event(raw, contact(raw, contacts), channel_id, provider))
-        for raw in _dicts(value.get("statuses")):
-            event = status_event(raw, channel_id)
-            if event is not None:
-                events.append(event)
+        field = change.get("field")
+        if not number:
+            events.append(waba.account_event(entry, change))
+        elif field in (None, "messages"):
+            events += _messages(value, channel_id, provider)
+        elif field == "smb_message_echoes":
+            events += [
+                echo_event(raw, channel_id, provider) for raw in _dicts(value.get("message_echoes"))
+            ]
+        elif field == "user_preferences":
+            events += calls.preference_events(value, channel_id)
+        elif field == "calls":
+            events += calls.call_events(value, channel_id)
+        else:
+            events.append(waba.provider_event(_str(field), change.get("value")))
+    for event in events:
+        event.channel_id = channel_id
     return events
+
+
+def _messages(value: dict[str, Any], channel_id: str, provider: str) -> list[event_pb2.Event]:
+    events: list[event_pb2.Event] = []
+    contacts = _dicts(value.get("contacts"))
+    for raw in _dicts(value.get("messages")):
+        events.append(inbound_event(raw, contact(raw, contacts), channel_id, provider))
+    for raw in _dicts(value.get("statuses")):
+        if raw.get("type") == "call":  # a call's status, on the messages field
+            events += calls.call_events({"statuses": [raw]}, channel_id)
+            continue
+        event = status_event(raw, channel_id)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def inbound_event(
+    raw: dict[str, Any], sender: message_pb2.Contact, channel_id: str, provider: str = PROVIDER
+) -> event_pb2.Event:
+    """One `messages[]` item: a new message, an edit or revoke of an earlier one, or
+    a call permission reply."""
+    if _original_id(raw):
+        return change_event(raw, sender, channel_id, provider, message_pb2.DIRECTION_INBOUND)
+    interactive = _dict(raw.get("interactive"))
+    if raw.get("type") == "interactive" and isinstance(
+        interactive.get("call_permission_reply"), dict
+    ):
+        return calls.permission_reply(raw, sender, channel_id)
+    return message_event(raw, sender, channel_id, provider)
+
+
+def _original_id(raw: dict[str, Any]) -> str:
+    """The message an edit or revoke refers to; "" for anything else (or a malformed
+    edit, which is then kept as `unsupported`)."""
+    mtype = raw.get("type")
+    if mtype not in ("edit", "revoke"):
+        return ""
+    return _str(_dict(raw.get(mtype)).get("original_message_id"))
+
+
+def echo_event(raw: dict[str, Any], channel_id: str, provider: str = PROVIDER) -> event_pb2.Event:
+    """A message the business sent from the WhatsApp Business app (coexistence): an
+    outbound message of the conversation with `to`, or its edit or revoke."""
+    recipient = message_pb2.Contact(
+        wa_id=_digits(raw.get("to")), user_id=_str(raw.get("to_user_id"))
+    )
+    if _original_id(raw):
+        return change_event(raw, recipient, channel_id, provider, message_pb2.DIRECTION_OUTBOUND)
+    event = message_event(raw, recipient, channel_id, provider)
+    event.message_new.direction = message_pb2.DIRECTION_OUTBOUND
+    event.message_new.status = message_pb2.MESSAGE_STATUS_SENT
+    return event
+
+
+def change_event(
+    raw: dict[str, Any],
+    who: message_pb2.Contact,
+    channel_id: str,
+    provider: str,
+    direction: message_pb2.Direction,
+) -> event_pb2.Event:
+    """An edit (`message_updated`) or revoke (`message_deleted`) of an earlier message.
+
+    Before storage, `message_updated` names the original by `provider_message_id`,
+    carries the new content and `edited_at`, and one revision whose `edit_id` is
+    the edit's own id; storage turns that into the stored message after the edit.
+    """
+    mtype = _str(raw.get("type"))
+    ts = _timestamp(raw.get("timestamp"))
+    body = _dict(raw.get(mtype))
+    original = _original_id(raw)
+    event = event_pb2.Event(channel_id=channel_id, occurred_at=ts)
+    if mtype == "revoke":
+        event.message_deleted.CopyFrom(
+            event_pb2.MessageDeleted(
+                provider_message_id=original,
+                deleted_at=ts,
+                revoke_id=_str(raw.get("id")),
+                contact=who,
+            )
+        )
+        return event
+    edited = dict(_dict(body.get("message")))
+    edited.setdefault("id", original)
+    event.message_updated.CopyFrom(message_event(edited, who, channel_id, provider).message_new)
+    update = event.message_updated
+    update.direction = direction
+    update.ClearField("timestamp")
+    update.ClearField("status")
+    if ts is not None:
+        update.edited_at.CopyFrom(ts)
+    update.revisions.add(edit_id=_str(raw.get("id")), replaced_at=ts)
+    return event
 
 
 # -- inbound messages ------------------------------------------------------------
@@ -451,4 +561,11 @@ def status_event(raw: dict[str, Any], channel_id: str) -> event_pb2.Event | None
                 category=_str(pricing.get("category")),
             )
         )
+    if isinstance(conversation := raw.get("conversation"), dict) and update.HasField("pricing"):
+        pricing_out = update.pricing
+        pricing_out.provider_conversation_id = update.provider_conversation_id
+        pricing_out.conversation_origin_type = _str(_dict(conversation.get("origin")).get("type"))
+        expires = _timestamp(conversation.get("expiration_timestamp"))
+        if expires is not None:
+            pricing_out.conversation_expires_at.CopyFrom(expires)
     return event_pb2.Event(channel_id=channel_id, occurred_at=ts, message_status=update)

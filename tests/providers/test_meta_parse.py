@@ -9,9 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
 from providers.base import PayloadError
 from providers.meta_cloud.parse import parse_payload, route_keys
+from providers.meta_cloud.waba import account_keys, parse_account_changes
 from tests.support.samples import SAMPLES_DIR, sample_bytes
 from wagate.v1 import event_pb2, message_pb2
 
@@ -48,7 +50,8 @@ def only_status(events: Events) -> message_pb2.StatusUpdate:
     return events[0].message_status
 
 
-def assert_alex(msg: message_pb2.Message) -> None:
+def assert_alex(msg: message_pb2.Message | Any) -> None:
+    """Alex Rivera is the contact of `msg` (a message, call or contact update)."""
     assert msg.contact.wa_id == ALEX
     assert msg.contact.user_id == ""
     assert msg.contact.name == "Alex Rivera"
@@ -419,6 +422,228 @@ def _batch(events: Events) -> None:
     assert [e.occurred_at.seconds for e in events] == list(range(1767226200, 1767226206))
 
 
+# -- account and template webhooks (addressed to the WABA) -------------------------
+
+WABA = "104857600000001"
+
+
+def only(events: Events, kind: str) -> Any:
+    assert [e.WhichOneof("payload") for e in events] == [kind]
+    return getattr(events[0], kind)
+
+
+def details(struct: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(struct)
+
+
+@case("account_update_restriction.json")
+def _account_restriction(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert (account.waba_id, account.event) == (WABA, "ACCOUNT_RESTRICTION")
+    restrictions = details(account.details)["restriction_info"]
+    assert [r["restriction_type"] for r in restrictions] == [
+        "RESTRICTED_BIZ_INITIATED_MESSAGING",
+        "RESTRICTED_ADD_PHONE_NUMBER_ACTION",
+    ]
+    assert events[0].occurred_at.seconds == 1767230000
+
+
+@case("account_update_violation.json")
+def _account_violation(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert account.event == "ACCOUNT_VIOLATION"
+    assert details(account.details) == {"violation_info": {"violation_type": "SCAM"}}
+
+
+@case("account_update_disabled.json")
+def _account_disabled(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert account.event == "DISABLED_UPDATE"
+    assert details(account.details)["ban_info"]["waba_ban_state"] == ["SCHEDULE_FOR_DISABLE"]
+
+
+@case("account_update_partner_added.json")
+def _account_partner(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert account.event == "PARTNER_ADDED"
+    assert details(account.details)["waba_info"]["owner_business_id"] == "208000000000001"
+
+
+@case("account_update_verification.json")
+def _account_verification(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert account.event == "BUSINESS_VERIFICATION_STATUS_UPDATE"
+    assert details(account.details) == {"business_verification_status": "verified"}
+
+
+@case("account_update_deleted.json")
+def _account_deleted(events: Events) -> None:
+    account = only(events, "account_updated")
+    assert account.event == "ACCOUNT_DELETED"
+    assert details(account.details) == {"phone_number": BUSINESS}
+
+
+@case("template_status_approved.json")
+def _template_approved(events: Events) -> None:
+    t = only(events, "template_updated")
+    assert (t.waba_id, t.template_id, t.name, t.language) == (
+        WABA,
+        "1689556908129832",
+        "winter_sale",
+        "en_US",
+    )
+    assert (t.status, t.category, t.reason, t.quality) == ("APPROVED", "MARKETING", "NONE", "")
+    assert t.source == "message_template_status_update"
+
+
+@case("template_status_rejected.json")
+def _template_rejected(events: Events) -> None:
+    t = only(events, "template_updated")
+    assert (t.status, t.reason, t.language) == ("REJECTED", "INCORRECT_CATEGORY", "es")
+    assert details(t.details)["rejection_info"]["recommendation"].startswith("Submit it")
+
+
+@case("template_quality_update.json")
+def _template_quality(events: Events) -> None:
+    t = only(events, "template_updated")
+    assert (t.quality, t.previous_quality, t.status) == ("YELLOW", "GREEN", "")
+    assert t.name == "winter_sale"
+
+
+@case("template_category_update.json")
+def _template_category(events: Events) -> None:
+    t = only(events, "template_updated")
+    assert (t.category, t.previous_category) == ("MARKETING", "UTILITY")
+    assert (t.name, t.template_id) == ("welcome_back", "1689556908129834")
+
+
+@case("template_components_update.json")
+def _template_components(events: Events) -> None:
+    t = only(events, "template_updated")
+    assert t.source == "message_template_components_update"
+    assert (t.status, t.quality, t.category) == ("", "", "")
+    assert details(t.details)["message_template_title"] == "Winter sale"
+
+
+@case("business_capability_update.json")
+def _unmodelled_account_field(events: Events) -> None:
+    recorded = only(events, "provider_event")
+    assert recorded.name == "business_capability_update"
+    assert json.loads(recorded.data_json)["max_phone_numbers_per_business"] == 2
+
+
+# -- edits, revokes, echoes ----------------------------------------------------------
+
+TEXT_WAMID = "wamid.MTU1NTEyMzQ1Njc6dGV4dC0xOm1hZGUtdXAtc2FtcGxl"
+ECHO_WAMID = "wamid.MTU1NTc2NTQzMjE6ZWNoby0xOm1hZGUtdXAtc2FtcGxl"
+
+
+@case("message_edit.json")
+def _edit(events: Events) -> None:
+    edit = only(events, "message_updated")
+    assert edit.provider_message_id == TEXT_WAMID  # the original, not the edit
+    assert edit.text.body == "Hi, is my order #1042 on its way?"
+    assert edit.direction == M.DIRECTION_INBOUND
+    assert edit.edited_at.seconds == 1767225720
+    (revision,) = edit.revisions
+    assert revision.edit_id == "wamid.MTU1NTEyMzQ1Njc6ZWRpdC0xOm1hZGUtdXAtc2FtcGxl"
+    assert_alex(edit)
+
+
+@case("message_revoke.json")
+def _revoke(events: Events) -> None:
+    deleted = only(events, "message_deleted")
+    assert deleted.provider_message_id == TEXT_WAMID
+    assert deleted.deleted_at.seconds == 1767225780
+    assert deleted.revoke_id.startswith("wamid.")
+    assert deleted.contact.wa_id == ALEX
+
+
+@case("smb_message_echoes.json")
+def _echo(events: Events) -> None:
+    msg = only_message(events)
+    assert msg.provider_message_id == ECHO_WAMID
+    assert msg.direction == M.DIRECTION_OUTBOUND
+    assert msg.status == M.MESSAGE_STATUS_SENT
+    assert msg.contact.wa_id == ALEX  # the conversation is the recipient's
+    assert msg.text.body == "Yes, it ships tomorrow morning."
+
+
+@case("smb_message_echoes_edit.json")
+def _echo_edit(events: Events) -> None:
+    edit = only(events, "message_updated")
+    assert edit.provider_message_id == ECHO_WAMID
+    assert edit.direction == M.DIRECTION_OUTBOUND
+    assert edit.contact.wa_id == ALEX
+    assert edit.text.body == "Yes, it ships tomorrow at 9am."
+
+
+@case("smb_message_echoes_revoke.json")
+def _echo_revoke(events: Events) -> None:
+    deleted = only(events, "message_deleted")
+    assert deleted.provider_message_id == ECHO_WAMID
+    assert deleted.contact.wa_id == ALEX
+
+
+# -- preferences and calls -------------------------------------------------------------
+
+
+@case("user_preferences_stop.json")
+def _prefs_stop(events: Events) -> None:
+    update = only(events, "contact_updated")
+    assert (update.category, update.value) == ("marketing_messages", "stop")
+    assert update.contact.marketing_messages == "stop"
+    assert update.contact.marketing_messages_updated_at.seconds == 1767226100
+    assert_alex(update)
+
+
+@case("user_preferences_resume.json")
+def _prefs_resume(events: Events) -> None:
+    update = only(events, "contact_updated")
+    assert update.contact.marketing_messages == "resume"
+    assert update.detail == "User requested to resume marketing messages"
+
+
+@case("calls_connect.json")
+def _call_connect(events: Events) -> None:
+    call = only(events, "call")
+    assert (call.event, call.direction) == ("connect", "USER_INITIATED")
+    assert call.call_id.startswith("wacid.")
+    assert_alex(call)
+    assert events[0].occurred_at.seconds == 1767226300
+
+
+@case("calls_terminate.json")
+def _call_terminate(events: Events) -> None:
+    call = only(events, "call")
+    assert (call.event, call.status, call.duration_seconds) == ("terminate", "COMPLETED", 90)
+    assert (call.start_time.seconds, call.end_time.seconds) == (1767226310, 1767226400)
+
+
+@case("calls_status.json")
+def _call_status(events: Events) -> None:
+    call = only(events, "call")
+    assert (call.event, call.status, call.contact.wa_id) == ("status", "RINGING", ALEX)
+
+
+@case("interactive_call_permission_reply.json")
+def _call_permission(events: Events) -> None:
+    call = only(events, "call")
+    assert (call.event, call.permission_response) == ("permission_reply", "accept")
+    assert not call.permission_permanent
+    assert call.permission_expires_at.seconds == 1767830800
+    assert_alex(call)
+
+
+@case("status_sent_marketing_pricing.json")
+def _status_pricing(events: Events) -> None:
+    st = only_status(events)
+    assert (st.pricing.category, st.pricing.billable) == ("marketing", True)
+    assert st.pricing.conversation_origin_type == "marketing"
+    assert st.pricing.conversation_expires_at.seconds == 1767312400
+    assert st.pricing.provider_conversation_id == "8a2d0c4e6f8a0b2c4d6e8f0a2b4c6d8e"
+
+
 def webhook_samples() -> set[str]:
     return {p.name for p in (SAMPLES_DIR / "meta").glob("*.json")}
 
@@ -430,7 +655,7 @@ def test_table_covers_every_meta_sample() -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_sample(name: str) -> None:
-    CASES[name](parse(load(name)))
+    CASES[name](parse(load(name), with_accounts=True))
 
 
 @pytest.mark.parametrize("name", sorted(webhook_samples()))
@@ -441,13 +666,23 @@ def test_sample_keeps_every_message_and_status_in_order(name: str) -> None:
     for entry in payload["entry"]:
         for change in entry["changes"]:
             value = change["value"]
+            if change["field"] != "messages":
+                continue
             for kind, key in (("message_new", "messages"), ("message_status", "statuses")):
-                expected += [(kind, raw["id"], int(raw["timestamp"])) for raw in value.get(key, [])]
-    events = parse(payload)
+                expected += [
+                    (kind, raw["id"], int(raw["timestamp"]))
+                    for raw in value.get(key, [])
+                    if not is_other_event(raw)
+                ]
+    events = parse(payload, with_accounts=True)
     got: list[tuple[str, str, int]] = []
     for event in events:
         assert event.channel_id == CHANNEL
         kind = event.WhichOneof("payload")
+        if kind not in ("message_new", "message_status"):
+            continue
+        if kind == "message_new" and event.message_new.direction == M.DIRECTION_OUTBOUND:
+            continue  # an echo of the business's own message
         if kind == "message_new":
             msg = event.message_new
             assert (msg.channel_id, msg.provider) == (CHANNEL, "meta_cloud")
@@ -463,12 +698,37 @@ def test_sample_keeps_every_message_and_status_in_order(name: str) -> None:
     assert got == expected
 
 
+def is_other_event(raw: dict[str, Any]) -> bool:
+    """A `messages[]`/`statuses[]` item that is not a new message or a message status."""
+    interactive = raw.get("interactive", {}).get("type")
+    return raw.get("type") in ("edit", "revoke", "call") or interactive == "call_permission_reply"
+
+
 # -- routing and filtering -------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(webhook_samples() - {"multi_entry_batch.json"}))
+def account_samples() -> set[str]:
+    return {name for name in webhook_samples() if account_keys(load(name))}
+
+
+@pytest.mark.parametrize(
+    "name", sorted(webhook_samples() - account_samples() - {"multi_entry_batch.json"})
+)
 def test_route_keys_single(name: str) -> None:
     assert route_keys(load(name)) == [PNID]
+    assert account_keys(load(name)) == []
+
+
+@pytest.mark.parametrize("name", sorted(account_samples()))
+def test_account_level_samples_route_by_waba(name: str) -> None:
+    """No phone number id: routed by entry[].id, and only parsed as the account's."""
+    payload = load(name)
+    assert route_keys(payload) == []
+    assert account_keys(payload) == [WABA]
+    assert parse(payload, phone_number_id=PNID) == []
+    assert parse(payload) == []
+    assert len(parse_account_changes(payload, channel_id=CHANNEL, waba_ids=[WABA])) == 1
+    assert parse_account_changes(payload, channel_id=CHANNEL, waba_ids=["other"]) == []
 
 
 def test_route_keys_batch_distinct_in_order() -> None:
@@ -503,11 +763,13 @@ def test_filter_by_phone_number_id() -> None:
     assert parse(payload, phone_number_id="999") == []
 
 
-def test_ignores_other_fields_and_accepts_missing_field() -> None:
+def test_records_unmodelled_fields_and_accepts_missing_field() -> None:
     payload = load("text.json")
     change = payload["entry"][0]["changes"][0]
-    change["field"] = "smb_message_echoes"
-    assert parse(payload) == []
+    change["field"] = "some_future_field"
+    recorded = only(parse(payload), "provider_event")
+    assert recorded.name == "some_future_field"
+    assert json.loads(recorded.data_json)["messages"][0]["id"] == TEXT_WAMID
     del change["field"]
     assert only_message(parse(payload)).text.body == "Hi, is my order on its way?"
 
