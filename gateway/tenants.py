@@ -31,6 +31,7 @@ class Tenants:
         self.settings = settings
         self.channels: dict[str, ChannelRuntime] = {}
         self._by_route: dict[tuple[str, str], ChannelRuntime] = {}
+        self._by_account: dict[tuple[str, str], list[ChannelRuntime]] = {}
         self._keys: dict[bytes, str] = {}
         for tenant in settings.tenants:
             for key in tenant.api_keys:
@@ -42,6 +43,9 @@ class Tenants:
                 route = provider.route_key()
                 if route:
                     self._by_route[(provider.kind, route)] = rt
+                account = provider.account_key()
+                if account:
+                    self._by_account.setdefault((provider.kind, account), []).append(rt)
 
     def bind_http(self, http: aiohttp.ClientSession) -> None:
         for rt in self.channels.values():
@@ -57,6 +61,18 @@ class Tenants:
 
     def by_route(self, kind: str, route_key: str) -> ChannelRuntime | None:
         return self._by_route.get((kind, route_key))
+
+    def by_account(self, kind: str, account_key: str) -> list[ChannelRuntime]:
+        """The channels that may receive a webhook addressed to a business account:
+        those declaring it, else those of the kind that declare no account."""
+        declared = self._by_account.get((kind, account_key))
+        if declared:
+            return list(declared)
+        return [
+            rt
+            for rt in self.channels.values()
+            if rt.provider.kind == kind and not rt.provider.account_key()
+        ]
 
     def channel(self, channel_id: str) -> ChannelRuntime | None:
         return self.channels.get(channel_id)

@@ -5,6 +5,7 @@ write durably, answer. Storage, fan-out and bots run after the ack (gateway.inge
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from typing import Any
 
@@ -86,22 +87,27 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
             ch.provider.authenticate(req)
             payload = ch.provider.decode(req.body)
             targets = [ch]
+            accounts = ch.provider.account_keys(payload)
+            owners = {ch.id: (ch, accounts)} if accounts else {}
         else:
             cls = provider_class(kind)
             payload = cls.decode(req.body)
             targets, unknown = _route(rt, kind, cls.route_keys(payload))
+            candidates, unknown_accounts = _account_candidates(rt, kind, cls.account_keys(payload))
+            unknown += unknown_accounts
             if unknown:
                 log.warning(
                     "webhook for unknown account",
                     extra={"provider": kind, "route_keys": unknown},
                 )
-            if not targets:
+            if not targets and not candidates:
                 WEBHOOKS.labels(kind, "unknown_channel").inc()
                 return error_json(
                     404, "not_found", f"no channel for {', '.join(unknown) or 'payload'}"
                 )
             for ch in targets:
                 ch.provider.authenticate(req)
+            owners = _account_owners(candidates, req)
     except SignatureError as exc:
         WEBHOOKS.labels(kind, "bad_signature").inc()
         return error_json(exc.http_status, exc.code, str(exc))
@@ -109,7 +115,8 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
         WEBHOOKS.labels(kind, "bad_payload").inc()
         return error_json(exc.http_status, exc.code, str(exc))
 
-    request.ctx.tenant_id = ",".join(sorted({ch.tenant_id for ch in targets}))
+    channels = [*targets, *(ch for ch, _ in owners.values())]
+    request.ctx.tenant_id = ",".join(sorted({ch.tenant_id for ch in channels}))
     records = []
     for ch in targets:
         dedup_key = ch.provider.dedup_key(req)
@@ -128,9 +135,67 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
             log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})
             record = InboxRecord(ch.id, kind, dedup_key, req.body, b"", state=UNPARSED)
         records.append(record)
+    for ch, accounts in owners.values():
+        records.append(_account_record(ch, kind, req, payload, accounts))
     await rt.ingest.accept(records)
     _accepted(kind).inc()
     return text("OK")
+
+
+def _account_candidates(
+    rt: Runtime, kind: str, accounts: list[str]
+) -> tuple[dict[str, list[ChannelRuntime]], list[str]]:
+    """Per business account addressed as a whole, the channels that may own it."""
+    found: dict[str, list[ChannelRuntime]] = {}
+    unknown: list[str] = []
+    for account in accounts:
+        channels = rt.tenants.by_account(kind, account)
+        if channels:
+            found[account] = channels
+        else:
+            unknown.append(account)
+    return found, unknown
+
+
+def _account_owners(
+    candidates: dict[str, list[ChannelRuntime]], req: WebhookRequest
+) -> dict[str, tuple[ChannelRuntime, list[str]]]:
+    """For each account, the channels whose secret signed the delivery; one channel
+    per tenant records it (the first by id), so each tenant stores it once.
+    SignatureError when an account's candidates include none that signed it."""
+    owners: dict[str, tuple[ChannelRuntime, list[str]]] = {}
+    for account, channels in candidates.items():
+        signed = [ch for ch in channels if _signed(ch, req)]
+        if not signed:
+            raise SignatureError(f"signature matches no channel of account {account}")
+        by_tenant: dict[str, ChannelRuntime] = {}
+        for ch in sorted(signed, key=lambda c: c.id):
+            by_tenant.setdefault(ch.tenant_id, ch)
+        for ch in by_tenant.values():
+            owners.setdefault(ch.id, (ch, []))[1].append(account)
+    return owners
+
+
+def _signed(ch: ChannelRuntime, req: WebhookRequest) -> bool:
+    try:
+        ch.provider.authenticate(req)  # each check is constant-time (hmac.compare_digest)
+    except SignatureError:
+        return False
+    return True
+
+
+def _account_record(
+    ch: ChannelRuntime, kind: str, req: WebhookRequest, payload: object, accounts: list[str]
+) -> InboxRecord:
+    """The account-level part of a delivery, parsed before the ack, with a dedup key of
+    its own (the same body may also be a per-number record of this channel)."""
+    dedup_key = hashlib.sha256(b"account|" + ch.provider.dedup_key(req).encode()).hexdigest()
+    try:
+        events = ch.provider.account_events(payload, accounts)
+    except Exception:
+        log.exception("parser failed; stored unparsed", extra={"channel_id": ch.id})
+        return InboxRecord(ch.id, kind, dedup_key, req.body, b"", state="unparsed")
+    return InboxRecord(ch.id, kind, dedup_key, req.body, _batch(events))
 
 
 @functools.cache

@@ -158,6 +158,22 @@ class Provider(ABC):
         """Account ids a decoded payload is addressed to (shared routes only)."""
         return []
 
+    def account_key(self) -> str | None:
+        """The provider-side business account this channel belongs to, if declared
+        (Meta's WABA id): webhooks addressed to the account rather than to a number
+        are routed on it."""
+        return None
+
+    @classmethod
+    def account_keys(cls, payload: Any) -> list[str]:
+        """Business accounts a decoded payload addresses as a whole (no number)."""
+        return []
+
+    def account_events(self, payload: Any, account_keys: list[str]) -> list[event_pb2.Event]:
+        """The events of a payload's account-level parts for these accounts, parsed
+        before the ack (they are rare); stamped with this channel."""
+        return []
+
     def dedup_key(self, request: WebhookRequest) -> str:
         """The inbox dedup key of a delivery (max 64 chars): a redelivery with the
         same key is stored once. Default: SHA-256 of the raw body."""

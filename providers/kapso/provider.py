@@ -39,6 +39,10 @@ class KapsoProvider(MetaCloudProvider):
     def route_keys(cls, payload: Any) -> list[str]:
         return []  # Kapso posts to a per-channel URL
 
+    @classmethod
+    def account_keys(cls, payload: Any) -> list[str]:
+        return []  # the channel URL owns the whole delivery: `parse` reads account changes
+
     def handshake(self, query: Mapping[str, str]) -> str | None:
         return None  # Kapso documents no GET verification
 

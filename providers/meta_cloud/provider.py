@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from providers.base import Capabilities, OutboundMessage, Provider, SendResult, WebhookRequest
-from providers.meta_cloud import parse, send
+from providers.meta_cloud import parse, send, waba
 from providers.signing import verify_hmac
 from wagate.v1 import event_pb2
 
@@ -28,7 +28,7 @@ class MetaCloudProvider(Provider):
         read_receipts=True,
     )
     required_settings = frozenset({"phone_number_id", "app_secret", "verify_token", "access_token"})
-    optional_settings = frozenset({"api_base_url"})
+    optional_settings = frozenset({"api_base_url", "waba_id"})
     secret_settings = frozenset({"app_secret", "verify_token", "access_token"})
     default_api_base: ClassVar[str] = DEFAULT_API_BASE
     parse_after_ack: ClassVar[bool] = True
@@ -48,6 +48,18 @@ class MetaCloudProvider(Provider):
     @classmethod
     def route_keys(cls, payload: Any) -> list[str]:
         return parse.route_keys(payload)
+
+    def account_key(self) -> str | None:
+        return str(self.settings.get("waba_id") or "") or None
+
+    @classmethod
+    def account_keys(cls, payload: Any) -> list[str]:
+        return waba.account_keys(payload)
+
+    def account_events(self, payload: Any, account_keys: list[str]) -> list[event_pb2.Event]:
+        return waba.parse_account_changes(
+            payload, channel_id=self.channel_id, waba_ids=account_keys
+        )
 
     def check(self, payload: Any) -> None:
         parse.check_envelope(payload)  # the only thing the parser rejects
