@@ -62,9 +62,14 @@ def session_status(status: int) -> str:
 # -- message_new -----------------------------------------------------------------------
 
 
-def _message_party(event: Event) -> str:
-    c = event.message_new.contact
-    return c.wa_id or c.user_id
+def _party(field: str) -> Callable[[Event], str]:
+    """Who an event is about, for payloads that carry the other side's `contact`."""
+
+    def party(event: Event) -> str:
+        c = getattr(event, field).contact
+        return str(c.wa_id or c.user_id)
+
+    return party
 
 
 def _message_socket(event: Event) -> SocketEvent:
@@ -131,6 +136,74 @@ def _typing_socket(event: Event) -> SocketEvent:
     return name, {"event_id": event.id, "conversationId": t.conversation_id}, t.conversation_id
 
 
+# -- message_updated / message_deleted --------------------------------------------------
+
+
+def _updated_socket(event: Event) -> SocketEvent:
+    m = event.message_updated
+    payload = {"event_id": event.id, "message": to_json(m), "conversationId": m.conversation_id}
+    return "message:updated", payload, m.conversation_id
+
+
+def _deleted_socket(event: Event) -> SocketEvent:
+    d = event.message_deleted
+    payload = {
+        "event_id": event.id,
+        "messageId": d.message_id,
+        "providerMessageId": d.provider_message_id,
+        "conversationId": d.conversation_id,
+    }
+    return "message:deleted", payload, d.conversation_id
+
+
+# -- account_updated / template_updated (business-account level) -----------------------
+
+
+def _account_socket(event: Event) -> SocketEvent:
+    a = event.account_updated
+    payload: dict[str, Any] = {"event_id": event.id}
+    if event.channel_id:
+        payload["channelId"] = event.channel_id
+    payload |= {"wabaId": a.waba_id, "event": a.event, "details": to_json(a.details)}
+    return "account:updated", payload, ""
+
+
+def _template_socket(event: Event) -> SocketEvent:
+    t = event.template_updated
+    payload: dict[str, Any] = {
+        "event_id": event.id,
+        "wabaId": t.waba_id,
+        "templateId": t.template_id,
+        "name": t.name,
+        "language": t.language,
+    }
+    for key in ("status", "quality", "category", "reason"):
+        if value := getattr(t, key):
+            payload[key] = value
+    return "template:updated", payload, ""
+
+
+# -- contact_updated / call (conversation events that are not messages) ----------------
+
+
+def _contact_socket(event: Event) -> SocketEvent:
+    u = event.contact_updated
+    payload = {
+        "event_id": event.id,
+        "contact": to_json(u.contact),
+        "conversationId": u.conversation_id,
+        "category": u.category,
+        "value": u.value,
+    }
+    return "contact:updated", payload, u.conversation_id
+
+
+def _call_socket(event: Event) -> SocketEvent:
+    c = event.call
+    payload = {"event_id": event.id, "call": to_json(c), "conversationId": c.conversation_id}
+    return "call:updated", payload, c.conversation_id
+
+
 # -- the table -------------------------------------------------------------------------
 
 E = event_pb2.EventKind
@@ -139,7 +212,7 @@ MESSAGE_NEW = Kind(
     "message_new",
     E.EVENT_KIND_MESSAGE_NEW,
     conversation=lambda event: event.message_new.conversation_id,
-    party=_message_party,
+    party=_party("message_new"),
     socket=_message_socket,
 )
 MESSAGE_STATUS = Kind(
@@ -157,8 +230,50 @@ TYPING = Kind(
     socket=_typing_socket,
 )
 PROVIDER_EVENT = Kind("provider_event", E.EVENT_KIND_PROVIDER_EVENT)
+MESSAGE_UPDATED = Kind(
+    "message_updated",
+    E.EVENT_KIND_MESSAGE_UPDATED,
+    conversation=lambda event: event.message_updated.conversation_id,
+    party=_party("message_updated"),
+    socket=_updated_socket,
+)
+MESSAGE_DELETED = Kind(
+    "message_deleted",
+    E.EVENT_KIND_MESSAGE_DELETED,
+    conversation=lambda event: event.message_deleted.conversation_id,
+    party=_party("message_deleted"),
+    socket=_deleted_socket,
+)
+ACCOUNT_UPDATED = Kind("account_updated", E.EVENT_KIND_ACCOUNT_UPDATED, socket=_account_socket)
+TEMPLATE_UPDATED = Kind("template_updated", E.EVENT_KIND_TEMPLATE_UPDATED, socket=_template_socket)
+CONTACT_UPDATED = Kind(
+    "contact_updated",
+    E.EVENT_KIND_CONTACT_UPDATED,
+    conversation=lambda event: event.contact_updated.conversation_id,
+    party=_party("contact_updated"),
+    socket=_contact_socket,
+)
+CALL = Kind(
+    "call",
+    E.EVENT_KIND_CALL,
+    conversation=lambda event: event.call.conversation_id,
+    party=_party("call"),
+    socket=_call_socket,
+)
 
-KINDS: tuple[Kind, ...] = (MESSAGE_NEW, MESSAGE_STATUS, SESSION_UPDATED, TYPING, PROVIDER_EVENT)
+KINDS: tuple[Kind, ...] = (
+    MESSAGE_NEW,
+    MESSAGE_STATUS,
+    SESSION_UPDATED,
+    TYPING,
+    PROVIDER_EVENT,
+    MESSAGE_UPDATED,
+    MESSAGE_DELETED,
+    ACCOUNT_UPDATED,
+    TEMPLATE_UPDATED,
+    CONTACT_UPDATED,
+    CALL,
+)
 BY_FIELD: dict[str, Kind] = {kind.field: kind for kind in KINDS}
 
 

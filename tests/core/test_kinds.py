@@ -80,3 +80,54 @@ def test_provider_events_are_logged_but_not_emitted() -> None:
     event = E.Event(channel_id="ch", provider_event=E.ProviderEvent(name="x"))
     assert kinds.enum_of(event) == E.EVENT_KIND_PROVIDER_EVENT
     assert kinds.socket_event(event) is None
+
+
+def test_message_updated_and_deleted_render_the_contract_shapes() -> None:
+    msg = M.Message(id="m1", conversation_id="c1", contact=M.Contact(wa_id="4915"))
+    msg.text.body = "edited"
+    msg.edited_at.seconds = 1767225720
+    event = E.Event(id="9", channel_id="ch", message_updated=msg)
+    assert kinds.ordering_key(event) == "ch|4915"
+    name, payload, conversation = kinds.socket_event(event) or ("", {}, "")
+    assert (name, conversation) == ("message:updated", "c1")
+    assert set(payload) == {"event_id", "message", "conversationId"}
+    assert payload["message"]["editedAt"] == "2026-01-01T00:02:00Z"
+    deleted = E.MessageDeleted(message_id="m1", provider_message_id="wamid.1", conversation_id="c1")
+    event = E.Event(id="10", channel_id="ch", message_deleted=deleted)
+    name, payload, conversation = kinds.socket_event(event) or ("", {}, "")
+    assert (name, conversation) == ("message:deleted", "c1")
+    assert payload == {
+        "event_id": "10",
+        "messageId": "m1",
+        "providerMessageId": "wamid.1",
+        "conversationId": "c1",
+    }
+
+
+def test_account_and_template_events_go_to_the_tenant_not_a_conversation() -> None:
+    account = E.AccountUpdate(waba_id="w1", event="ACCOUNT_RESTRICTION")
+    account.details.update({"restriction_info": [{"restriction_type": "X"}]})
+    event = E.Event(id="11", channel_id="ch", account_updated=account)
+    name, payload, conversation = kinds.socket_event(event) or ("", {}, "")
+    assert (name, conversation) == ("account:updated", "")
+    assert payload == {
+        "event_id": "11",
+        "channelId": "ch",
+        "wabaId": "w1",
+        "event": "ACCOUNT_RESTRICTION",
+        "details": {"restriction_info": [{"restriction_type": "X"}]},
+    }
+    template = E.TemplateUpdate(
+        waba_id="w1", template_id="7", name="sale", language="en_US", quality="RED"
+    )
+    event = E.Event(id="12", channel_id="ch", template_updated=template)
+    name, payload, conversation = kinds.socket_event(event) or ("", {}, "")
+    assert (name, conversation) == ("template:updated", "")
+    assert payload == {
+        "event_id": "12",
+        "wabaId": "w1",
+        "templateId": "7",
+        "name": "sale",
+        "language": "en_US",
+        "quality": "RED",
+    }
