@@ -29,7 +29,7 @@ from gateway import fallback
 from gateway.bus import Bus
 from gateway.tenants import Tenants
 from providers.base import Capabilities, WebhookRequest
-from storage import inbox, sessions
+from storage import contact_events, inbox, message_changes, sessions, templates
 from storage.events import append_events
 from storage.inbound import store_inbound
 from storage.inbox import DONE, FAILED, RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
@@ -86,6 +86,11 @@ STORING: dict[Kind, Storing] = {
     kinds.MESSAGE_NEW: Storing(_messages, prepare=_numeric_reply),
     kinds.MESSAGE_STATUS: Storing(_statuses),
     kinds.SESSION_UPDATED: Storing(_sessions, prepare=_render_qr),
+    kinds.MESSAGE_UPDATED: Storing(message_changes.apply_changes),
+    kinds.MESSAGE_DELETED: Storing(message_changes.apply_changes),
+    kinds.TEMPLATE_UPDATED: Storing(templates.apply_templates),
+    kinds.CONTACT_UPDATED: Storing(contact_events.apply_contact_updates),
+    kinds.CALL: Storing(contact_events.apply_calls),
 }
 LOGGED = Storing(_record)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from storage.contacts import contact_key, upsert_contacts, upsert_conversations
 from storage.events import append_events, message_event
 from storage.ids import new_id
+from storage.message_changes import apply_pending_changes
 from storage.messages import StoredMessage, insert_messages
 from storage.sql import Sql
 from storage.status_events import apply_pending_statuses
@@ -47,6 +48,6 @@ async def store_inbound(
     events = await append_events(
         sql, [(message_event(s.message), s.message.conversation_id) for s in new]
     )
-    return events + await apply_pending_statuses(
-        sql, [s for s in new if s.message.provider_message_id]
-    )
+    known = [s for s in new if s.message.provider_message_id]
+    events += await apply_pending_statuses(sql, known)
+    return events + await apply_pending_changes(sql, known)

@@ -43,6 +43,10 @@ class Contact(Model):
     name = fields.CharField(max_length=256, default="")
     username = fields.CharField(max_length=256, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The user's choice about marketing messages ("stop" / "resume"), and when;
+    # NULL while they never chose (raw inserts of the hot path do not name it).
+    marketing_messages = fields.CharField(max_length=16, null=True)
+    marketing_messages_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "contact"
@@ -212,3 +216,38 @@ class BotUsage(Model):
     class Meta:
         table = "bot_usage"
         indexes = (("tenant_id", "created_at"), ("conversation_id", "created_at"))
+
+
+# An edit or revoke of a message (an Event), kept until its message is stored.
+class MessageChange(Model):
+    id = fields.BigIntField(primary_key=True)
+    channel_id = fields.CharField(max_length=128)
+    provider_message_id = fields.CharField(max_length=256)
+    change_id = fields.CharField(max_length=256)
+    payload = fields.BinaryField()
+    applied = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "message_change"
+        unique_together = (("channel_id", "change_id"),)
+        indexes = (("channel_id", "provider_message_id"),)
+
+
+# The provider's message templates as its webhooks last described them.
+class Template(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    account_id = fields.CharField(max_length=64)
+    template_id = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=512)
+    language = fields.CharField(max_length=16)
+    category = fields.CharField(max_length=32, default="")
+    status = fields.CharField(max_length=32, default="")
+    quality = fields.CharField(max_length=32, default="")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "message_template"
+        unique_together = (("tenant_id", "account_id", "template_id"),)
+        indexes = (("tenant_id", "name", "language"),)

@@ -15,6 +15,7 @@ from datetime import datetime
 from storage.contacts import contact_key, outbound_contact, upsert_contacts, upsert_conversations
 from storage.events import append_events, message_event, status_event
 from storage.ids import new_id
+from storage.message_changes import apply_pending_changes
 from storage.messages import (
     StoredMessage,
     insert_messages,
@@ -186,7 +187,8 @@ async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
     # The provider's own `sent` report is then a duplicate of this transition.
     await record_applied(sql, transitions, at)
     out = await append_events(sql, events)
-    return out + await apply_pending_statuses(sql, targets)
+    out += await apply_pending_statuses(sql, targets)
+    return out + await apply_pending_changes(sql, targets)
 
 
 async def _adopt_echoes(sql: Sql, pairs: Sequence[tuple[StoredMessage, Sent]]) -> None:

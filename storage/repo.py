@@ -70,7 +70,16 @@ async def due_outbound(limit: int = 100) -> list[StoredMessage]:
 
 
 def contact_proto(row: models.Contact) -> message_pb2.Contact:
-    return M.Contact(wa_id=row.wa_id, user_id=row.user_id, name=row.name, username=row.username)
+    contact = M.Contact(
+        wa_id=row.wa_id,
+        user_id=row.user_id,
+        name=row.name,
+        username=row.username,
+        marketing_messages=row.marketing_messages or "",
+    )
+    if row.marketing_messages_at is not None:
+        contact.marketing_messages_updated_at.CopyFrom(to_ts(row.marketing_messages_at))
+    return contact
 
 
 async def conversation_proto(row: models.Conversation) -> message_pb2.Conversation:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from storage.early import by_provider_key, mark_applied, unapplied
 from storage.events import append_events, status_event
 from storage.messages import StoredMessage, messages_by_provider_id, save_status
-from storage.sql import Columns, Sql, chunks, flat, placeholders
+from storage.sql import Columns, Sql, chunks, flat
 from storage.status import advances
 from storage.times import now
 from wagate.v1 import event_pb2, message_pb2
@@ -50,40 +50,39 @@ async def apply_statuses(
             flat(chunk),
         )
         fresh.update((r["channel_id"], r["provider_message_id"]) for r in got)
-    if not fresh:
-        return []
-    return await apply_pending_statuses(sql, await messages_by_provider_id(sql, fresh))
+    events: list[event_pb2.Event] = []
+    if fresh:
+        events = await apply_pending_statuses(sql, await messages_by_provider_id(sql, fresh))
+    await _keep_pricing(sql, [(ch, st) for ch, st in items if st.HasField("pricing")])
+    return events
 
 
-async def _unapplied(sql: Sql, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Stored, unapplied statuses by (channel, provider message id)."""
-    by_channel: dict[str, list[str]] = {}
-    for channel_id, pmid in keys:
-        by_channel.setdefault(channel_id, []).append(pmid)
-    pending: list[dict[str, Any]] = []
-    for channel_id, pmids in by_channel.items():
-        for chunk in chunks(pmids):
-            pending += await sql.rows(
-                "SELECT id, channel_id, provider_message_id, status, payload FROM status_event"
-                f" WHERE NOT applied AND channel_id = ? AND provider_message_id IN"
-                f" ({placeholders(chunk)})",
-                [channel_id, *chunk],
-            )
-    return pending
+async def _keep_pricing(sql: Sql, items: Sequence[tuple[str, message_pb2.StatusUpdate]]) -> None:
+    """Pricing on the message, from every status that reports it: also from a status
+    whose transition is already recorded (our own send marks SENT before Meta's
+    `sent` webhook, which carries the pricing)."""
+    if not items:
+        return
+    keys = [(channel_id, st.provider_message_id) for channel_id, st in items]
+    found = by_provider_key(await messages_by_provider_id(sql, keys))
+    changed: dict[str, StoredMessage] = {}
+    for channel_id, st in items:
+        target = found.get((channel_id, st.provider_message_id))
+        if target is not None and target.message.pricing != st.pricing:
+            target.message.pricing.CopyFrom(st.pricing)
+            changed[target.message.id] = target
+    await sql.run_many(
+        "UPDATE message SET payload = ? WHERE id = ?",
+        [(s.message.SerializeToString(), s.message.id) for s in changed.values()],
+    )
 
 
 async def apply_pending_statuses(
     sql: Sql, targets: Sequence[StoredMessage]
 ) -> list[event_pb2.Event]:
     """Apply stored, unapplied statuses of these messages, each in forward order."""
-    by_key = {
-        (s.message.channel_id, s.message.provider_message_id): s
-        for s in targets
-        if s.message.provider_message_id
-    }
-    if not by_key:
-        return []
-    pending = await _unapplied(sql, list(by_key))
+    by_key = by_provider_key(targets)
+    pending = await unapplied(sql, "status_event", "status", by_key)
     if not pending:
         return []
     pending.sort(key=lambda r: (r["channel_id"], r["provider_message_id"], r["status"]))
@@ -94,6 +93,9 @@ async def apply_pending_statuses(
         target = by_key[(r["channel_id"], r["provider_message_id"])]
         msg = target.message
         status = M.StatusUpdate.FromString(bytes(r["payload"]))
+        if status.HasField("pricing") and msg.pricing != status.pricing:
+            msg.pricing.CopyFrom(status.pricing)  # kept even when the status is stale
+            changed[msg.id] = target
         if not advances(msg.status, status.status):
             continue
         msg.status = status.status
@@ -102,11 +104,7 @@ async def apply_pending_statuses(
             msg.errors.extend(status.errors)
         changed[msg.id] = target
         events.append((status_event(msg, status), msg.conversation_id))
-    for chunk in chunks([r["id"] for r in pending]):
-        await sql.run(
-            f"UPDATE status_event SET applied = ? WHERE id IN ({placeholders(chunk)})",
-            [True, *chunk],
-        )
+    await mark_applied(sql, "status_event", [r["id"] for r in pending])
     await save_status(sql, list(changed.values()), at)
     return await append_events(sql, events)
 

@@ -80,7 +80,7 @@ async def current_status(message_id: str) -> int:
 # -- migrations ---------------------------------------------------------------------------
 
 
-MIGRATIONS = ["0001_initial", "0002_sessions", "0003_bots", "0004_drop_api_key"]
+MIGRATIONS = ["0001_initial", "0002_sessions", "0003_bots", "0004_drop_api_key", "0005_meta"]
 
 
 async def _migrations_applied() -> list[str]:
