@@ -27,6 +27,7 @@ from core.errors import (
 from core.metrics import OUTBOX_RETRIES, PROVIDER_CALL_SECONDS, SENDS
 from gateway.bus import Bus
 from gateway.fallback import degrade_or_refuse
+from gateway.marketing import check_marketing
 from gateway.send_validation import check_recipient, check_request
 from gateway.tenants import ChannelRuntime, Tenants
 from providers.base import OutboundMessage, provider_error
@@ -111,6 +112,7 @@ class Outbox:
             rt.provider.validate(OutboundMessage(to=request.to, message=msg))
         except UnsupportedContent as exc:
             raise InvalidArgument(str(exc)) from None
+        await check_marketing(tenant_id, rt, request.to, msg)
         out = await self._creates.submit(
             OutboundRequest(
                 tenant_id, rt.id, rt.provider.kind, request.to, msg, request.idempotency_key
