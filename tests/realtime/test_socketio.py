@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -39,19 +39,6 @@ pytestmark = pytest.mark.integration
 TRANSPORTS = pytest.mark.parametrize("transport", ["websocket", "polling"])
 ALEX = "15551230001"
 BEA = "15551230002"
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Callable[[], Client]]:
-    made: list[Client] = []
-
-    def make() -> Client:
-        made.append(Client())
-        return made[-1]
-
-    yield make
-    for client in made:
-        await client.close()
 
 
 async def conversation_of(http: aiohttp.ClientSession, gw: Gateway, wa_id: str, key: str) -> str:
