@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.contacts import contact_key, upsert_contacts, upsert_conversations
+from storage.contacts import contact_key, conversations_of, upsert_contacts
 from storage.events import append_events
 from storage.sql import Sql
 from storage.times import from_ts, now
@@ -49,23 +49,16 @@ async def apply_contact_updates(sql: Sql, items: Sequence[Item]) -> list[event_p
 async def apply_calls(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     """Log call events in their conversation (started by the call if it is the first)."""
     at = now()
-    contacts = await upsert_contacts(sql, [(t, e.channel_id, e.call.contact) for t, e in items], at)
-    keys = [
-        (e.channel_id, contacts[(e.channel_id, contact_key(e.call.contact))][0]) for _, e in items
-    ]
-    conversations = await upsert_conversations(
+    conversations = await conversations_of(
         sql,
-        [
-            (tenant_id, channel_id, contact_id, from_ts(event.occurred_at) or at)
-            for (tenant_id, event), (channel_id, contact_id) in zip(items, keys, strict=True)
-        ],
+        [(t, e.channel_id, e.call.contact, from_ts(e.occurred_at) or at) for t, e in items],
         at,
     )
     logged = []
-    for (tenant_id, event), key in zip(items, keys, strict=True):
+    for (tenant_id, event), conversation_id in zip(items, conversations, strict=True):
         event.tenant_id = tenant_id
-        event.call.conversation_id = conversations[key]
-        logged.append((event, event.call.conversation_id))
+        event.call.conversation_id = conversation_id
+        logged.append((event, conversation_id))
     return await append_events(sql, logged)
 
 

@@ -121,3 +121,22 @@ async def upsert_conversations(
         )
         out.update({(r["channel_id"], r["contact_id"]): r["id"] for r in got})
     return out
+
+
+async def conversations_of(
+    sql: Sql, items: Sequence[tuple[str, str, message_pb2.Contact, datetime]], at: datetime
+) -> list[str]:
+    """(tenant, channel, contact, activity time) → each item's conversation id; the
+    contact and conversation are created at their first activity."""
+    contacts = await upsert_contacts(sql, [(t, ch, c) for t, ch, c, _ in items], at)
+    # Each item's (channel, contact id): the key of its conversation.
+    keys = [(ch, contacts[(ch, contact_key(c))][0]) for _, ch, c, _ in items]
+    conversations = await upsert_conversations(
+        sql,
+        [
+            (t, ch, contact_id, when)
+            for (t, _, _, when), (ch, contact_id) in zip(items, keys, strict=True)
+        ],
+        at,
+    )
+    return [conversations[key] for key in keys]

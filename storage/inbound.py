@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.contacts import contact_key, upsert_contacts, upsert_conversations
+from storage.contacts import conversations_of
 from storage.events import append_events, message_event
 from storage.ids import new_id
 from storage.message_changes import apply_pending_changes
@@ -19,29 +19,21 @@ async def store_inbound(
     sql: Sql, items: Sequence[tuple[str, message_pb2.Message]]
 ) -> list[event_pb2.Event]:
     """Store (tenant id, message) pairs once each, by their provider message id;
-    returns the `message_new` events, then those of statuses that arrived first."""
+    returns the `message_new` events, then those of the statuses, edits and revokes
+    that arrived first."""
     if not items:
         return []
     at = now()
-    contacts = await upsert_contacts(
-        sql, [(tenant_id, m.channel_id, m.contact) for tenant_id, m in items], at
-    )
-
-    # Each message's (channel, contact id): the key of its conversation.
-    keys = [(m.channel_id, contacts[(m.channel_id, contact_key(m.contact))][0]) for _, m in items]
-    conversations = await upsert_conversations(
+    conversations = await conversations_of(
         sql,
-        [
-            (tenant_id, channel_id, contact_id, from_ts(m.timestamp) or at)
-            for (tenant_id, m), (channel_id, contact_id) in zip(items, keys, strict=True)
-        ],
+        [(t, m.channel_id, m.contact, from_ts(m.timestamp) or at) for t, m in items],
         at,
     )
     stored = []
-    for (tenant_id, m), key in zip(items, keys, strict=True):
+    for (tenant_id, m), conversation_id in zip(items, conversations, strict=True):
         m.id = new_id("msg")
         m.tenant_id = tenant_id
-        m.conversation_id = conversations[key]
+        m.conversation_id = conversation_id
         stored.append(StoredMessage(m))
     inserted = await insert_messages(sql, stored, at, None)
     new = [s for s in stored if s.message.id in inserted]
