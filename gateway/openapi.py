@@ -203,24 +203,45 @@ def _page_of(item: Schema) -> Schema:
 
 # -- operations -----------------------------------------------------------------------
 
-_ERROR_TEXT = {
-    "400": "The request is invalid; the message names the field",
-    "401": "Missing or unknown API key",
-    "403": "The resource belongs to another tenant",
-    "404": "Not found",
-    "422": "The request is valid but cannot be carried out now",
-    "503": "A dependency (database, bus) is unavailable; retry later",
+# Per status: what it means, and an example of its envelope.
+_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: (
+        "The request is invalid; the message names the field",
+        "invalid_argument",
+        "text.body is longer than 4096 characters (4097)",
+    ),
+    401: (
+        "Missing or unknown API key",
+        "unauthenticated",
+        "missing 'Authorization: Bearer <api key>'",
+    ),
+    403: (
+        "The resource belongs to another tenant",
+        "permission_denied",
+        "channel 'globex-cloud' belongs to another tenant",
+    ),
+    404: ("Not found", "not_found", "conversation 'cv_123' not found"),
+    422: (
+        "The request is valid but cannot be carried out now",
+        "failed_precondition",
+        "this channel cannot send templates and there is no fallback; send text instead",
+    ),
+    503: (
+        "A dependency (database, bus, provider) is unavailable; retry later",
+        "unavailable",
+        "realtime is not available",
+    ),
 }
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(s): {
-            "description": _ERROR_TEXT[str(s)],
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-        for s in statuses
-    }
+    answers: dict[str, Any] = {}
+    for status in statuses:
+        description, code, message = _ERRORS[status]
+        example = {"error": {"code": code, "message": message}}
+        media = {"schema": _ref("Error"), "example": example}
+        answers[str(status)] = {"description": description, "content": {"application/json": media}}
+    return answers
 
 
 def _json(schema: Schema, description: str = "OK") -> dict[str, Any]:
