@@ -191,15 +191,15 @@ class Ingest:
             pass
 
     def _items(self, row: PendingRow) -> list[Item]:
-        rt = self.tenants.channel(row.channel_id)
-        if rt is None:  # the channel left the config: nothing to apply it to
+        ch = self.tenants.channel(row.channel_id)
+        if ch is None:  # the channel left the config: nothing to apply it to
             return []
         if row.state == RAW:  # acknowledged before parsing (Provider.parse_after_ack)
-            provider = rt.provider
+            provider = ch.provider
             events = provider.parse(WebhookRequest(body=row.body), provider.decode(row.body))
         else:
             events = list(event_pb2.EventBatch.FromString(row.events).events)
-        return [(rt.tenant_id, e) for e in events]
+        return [(ch.tenant_id, e) for e in events]
 
     async def _parsed(self, rows: list[PendingRow]) -> tuple[list[PendingRow], list[Item]]:
         """The rows' events; a raw body the parser rejects is set aside as `unparsed`."""
@@ -218,8 +218,8 @@ class Ingest:
         try:
             rows, items = await self._parsed(rows)
             for _, event in items:
-                rt = self.tenants.channel(event.channel_id)
-                await prepare(event, rt.provider.capabilities if rt else Capabilities())
+                ch = self.tenants.channel(event.channel_id)
+                await prepare(event, ch.provider.capabilities if ch else Capabilities())
             published = await self._apply(rows, items)
         except Exception:
             log.exception("batch failed; applying its rows one by one")

@@ -101,46 +101,46 @@ class Outbox:
         self, tenant_id: str, request: messaging_service_pb2.SendMessageRequest
     ) -> message_pb2.Message:
         kind = check_request(request)
-        rt = self.tenants.tenant_channel(tenant_id, request.channel_id)
-        check_recipient(request.to, rt.provider.capabilities)
+        ch = self.tenants.tenant_channel(tenant_id, request.channel_id)
+        check_recipient(request.to, ch.provider.capabilities)
         msg = M.Message()
         getattr(msg, kind).CopyFrom(getattr(request, kind))
         if request.reply_to:
             msg.context.reply_to_id = request.reply_to
-        msg = degrade_or_refuse(msg, rt.provider.capabilities)
+        msg = degrade_or_refuse(msg, ch.provider.capabilities)
         try:
-            rt.provider.validate(OutboundMessage(to=request.to, message=msg))
+            ch.provider.validate(OutboundMessage(to=request.to, message=msg))
         except UnsupportedContent as exc:
             raise InvalidArgument(str(exc)) from None
-        await check_marketing(tenant_id, rt, request.to, msg)
+        await check_marketing(tenant_id, ch, request.to, msg)
         out = await self._creates.submit(
             OutboundRequest(
-                tenant_id, rt.id, rt.provider.kind, request.to, msg, request.idempotency_key
+                tenant_id, ch.id, ch.provider.kind, request.to, msg, request.idempotency_key
             )
         )
         if out.created:
-            await self._attempt(rt, out.stored)
+            await self._attempt(ch, out.stored)
         return out.message
 
     # -- attempts -------------------------------------------------------------------------
 
-    async def _attempt(self, rt: ChannelRuntime, stored: StoredMessage) -> None:
+    async def _attempt(self, ch: ChannelRuntime, stored: StoredMessage) -> None:
         """One provider call; the stored message's status follows its outcome."""
         msg = stored.message
         if msg.id in self._inflight:
             return
         self._inflight.add(msg.id)
         try:
-            await rt.limiter.acquire()
+            await ch.limiter.acquire()
             try:
-                with PROVIDER_CALL_SECONDS.labels(rt.provider.kind, "send").time():
-                    result = await rt.provider.send(OutboundMessage(to=stored.to, message=msg))
+                with PROVIDER_CALL_SECONDS.labels(ch.provider.kind, "send").time():
+                    result = await ch.provider.send(OutboundMessage(to=stored.to, message=msg))
             except SendError as exc:
                 await self._failed(stored, exc)
             except UnsupportedContent as exc:
                 await self._failed(stored, SendError(ErrorKind.PERMANENT, str(exc)))
             else:
-                SENDS.labels(rt.provider.kind, "sent", "").inc()
+                SENDS.labels(ch.provider.kind, "sent", "").inc()
                 await self._sents.submit(
                     Sent(msg.id, result.provider_message_id, result.recipient_id)
                 )
@@ -185,11 +185,11 @@ class Outbox:
             self._wakeup.clear()
             try:
                 for stored in await repo.due_outbound():
-                    rt = self.tenants.channel(stored.message.channel_id)
-                    if rt is None or stored.message.id in self._inflight:
+                    ch = self.tenants.channel(stored.message.channel_id)
+                    if ch is None or stored.message.id in self._inflight:
                         continue
                     await repo.schedule_retry(stored.message.id, now() + LEASE, count=False)
-                    task = asyncio.create_task(self._attempt(rt, stored))
+                    task = asyncio.create_task(self._attempt(ch, stored))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             except Exception:
@@ -203,9 +203,9 @@ class Outbox:
             raise NotFound(f"message '{ident}' not found")
         if row.direction != M.DIRECTION_INBOUND or not row.provider_message_id:
             raise InvalidArgument("only inbound messages can be marked read")
-        rt = self.tenants.tenant_channel(tenant_id, row.channel_id)
-        await rt.limiter.acquire()
-        await _call(rt.provider.kind, "mark_read", rt.provider.mark_read(row.provider_message_id))
+        ch = self.tenants.tenant_channel(tenant_id, row.channel_id)
+        await ch.limiter.acquire()
+        await _call(ch.provider.kind, "mark_read", ch.provider.mark_read(row.provider_message_id))
 
     async def send_typing(self, tenant_id: str, conversation_id: str, ident: str = "") -> str:
         """Show a typing indicator; returns the conversation's channel id."""
@@ -219,11 +219,11 @@ class Outbox:
         )
         if row is None or not row.provider_message_id:
             raise InvalidArgument("no inbound message to show typing against")
-        rt = self.tenants.tenant_channel(tenant_id, conv.channel_id)
+        ch = self.tenants.tenant_channel(tenant_id, conv.channel_id)
         contact = await models.Contact.get(id=conv.contact_id)  # type: ignore[attr-defined]
-        await rt.limiter.acquire()
-        typing = rt.provider.send_typing(row.provider_message_id, contact.key)
-        await _call(rt.provider.kind, "typing", typing)
+        await ch.limiter.acquire()
+        typing = ch.provider.send_typing(row.provider_message_id, contact.key)
+        await _call(ch.provider.kind, "typing", typing)
         return conv.channel_id
 
 

@@ -18,7 +18,6 @@ from core.errors import (
     InvalidArgument,
     NotFound,
     Unauthenticated,
-    Unavailable,
     envelope,
 )
 from core.metrics import REGISTRY
@@ -145,8 +144,6 @@ async def send_message(request: Request, rt: Runtime, tenant_id: str) -> HTTPRes
 async def create_realtime_token(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
     """Body (optional): `{"conversationIds": [...], "ttlSeconds": 900}`, as in the gRPC twin."""
     req = parse_body(request, event_service_pb2.CreateRealtimeTokenRequest(), b"{}")
-    if rt.realtime is None:
-        raise Unavailable("realtime is not available")
     minted = await rt.realtime.mint(tenant_id, list(req.conversation_ids), req.ttl_seconds)
     answer = event_service_pb2.CreateRealtimeTokenResponse(
         token=minted.token, conversation_ids=minted.conversations

@@ -1,29 +1,40 @@
-"""Everything a running gateway holds, built once at start and kept on `app.ctx.runtime`."""
+"""Everything a running gateway holds: built whole by `gateway.compose`, kept on `app.ctx.runtime`.
+
+The HTTP handlers read it (they cannot be handed their parts one by one); every
+other part was given only what it uses when it was built. It is never changed
+after it is built. `rt` always names a `Runtime`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import aiohttp
+from grpc import aio
 
+from gateway.bots.host import BotHost
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.ingest import Ingest
 from gateway.outbox import Outbox
 from gateway.tenants import Tenants
+from realtime.hub import Hub
+from realtime.server import Realtime
+from realtime.typing import TypingTimers
 
-if TYPE_CHECKING:
-    from realtime.server import Realtime
 
-
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     settings: Settings
+    http: aiohttp.ClientSession
     tenants: Tenants
     bus: Bus
     ingest: Ingest
     outbox: Outbox
-    http: aiohttp.ClientSession
-    # Socket.IO, event-stream hub, realtime tokens, typing timers (set at start).
-    realtime: Realtime | None = None
+    # gRPC event streams (StreamEvents), fed from the bus.
+    streams: Hub
+    typing: TypingTimers
+    # Realtime tokens and the Socket.IO server.
+    realtime: Realtime
+    bots: BotHost
+    grpc: aio.Server

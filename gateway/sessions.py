@@ -16,24 +16,25 @@ from sanic.response import HTTPResponse, json
 from core.errors import InvalidArgument, NotFound
 from gateway.rest import authenticated
 from gateway.runtime import Runtime
+from gateway.tenants import Tenants
 from storage import sessions as store
 from wagate.v1 import event_pb2, session_service_pb2
 
 bp = Blueprint("sessions", url_prefix="/api/v1/sessions")
 
 
-def configured(rt: Runtime, tenant_id: str) -> dict[str, str]:
+def configured(tenants: Tenants, tenant_id: str) -> dict[str, str]:
     """The tenant's session ids -> their channel ids."""
     found: dict[str, str] = {}
-    for ch in rt.tenants.channels.values():
+    for ch in tenants.channels.values():
         session_id = ch.provider.session_id()
         if ch.tenant_id == tenant_id and session_id:
             found[session_id] = ch.id
     return found
 
 
-async def get_state(rt: Runtime, tenant_id: str, session_id: str) -> event_pb2.SessionState:
-    channels = configured(rt, tenant_id)
+async def get_state(tenants: Tenants, tenant_id: str, session_id: str) -> event_pb2.SessionState:
+    channels = configured(tenants, tenant_id)
     row = await store.get_session(tenant_id, session_id)
     if row is not None:
         return store.state_proto(row)
@@ -43,10 +44,10 @@ async def get_state(rt: Runtime, tenant_id: str, session_id: str) -> event_pb2.S
 
 
 async def list_states(
-    rt: Runtime, tenant_id: str, status: int = 0
+    tenants: Tenants, tenant_id: str, status: int = 0
 ) -> tuple[list[event_pb2.SessionState], session_service_pb2.SessionSummary]:
     """Every session of the tenant (optionally of one status) and their summary."""
-    channels = configured(rt, tenant_id)
+    channels = configured(tenants, tenant_id)
     rows = await store.list_sessions(tenant_id)
     states = {row.session_id: store.state_proto(row) for row in rows}
     for session_id, channel_id in channels.items():
@@ -101,7 +102,7 @@ async def list_sessions(request: Request, rt: Runtime, tenant_id: str) -> HTTPRe
         if parsed is None:
             raise InvalidArgument(f"unknown status '{name[:40]}'")
         status = parsed
-    states, summary = await list_states(rt, tenant_id, status)
+    states, summary = await list_states(rt.tenants, tenant_id, status)
     return json({"items": [state_json(s) for s in states], "summary": summary_json(summary)})
 
 
@@ -110,4 +111,4 @@ async def list_sessions(request: Request, rt: Runtime, tenant_id: str) -> HTTPRe
 async def get_session(
     request: Request, rt: Runtime, tenant_id: str, session_id: str
 ) -> HTTPResponse:
-    return json(state_json(await get_state(rt, tenant_id, session_id)))
+    return json(state_json(await get_state(rt.tenants, tenant_id, session_id)))

@@ -38,18 +38,18 @@ class Tenants:
                 self._keys[hashlib.sha256(key.encode()).digest()] = tenant.id
             for cfg in tenant.channels:
                 provider = provider_class(cfg.provider).from_channel(cfg.id, cfg.settings)
-                rt = ChannelRuntime(tenant.id, cfg, provider, RateLimiter(cfg.rate_limit))
-                self.channels[cfg.id] = rt
+                ch = ChannelRuntime(tenant.id, cfg, provider, RateLimiter(cfg.rate_limit))
+                self.channels[cfg.id] = ch
                 route = provider.route_key()
                 if route:
-                    self._by_route[(provider.kind, route)] = rt
+                    self._by_route[(provider.kind, route)] = ch
                 account = provider.account_key()
                 if account:
-                    self._by_account.setdefault((provider.kind, account), []).append(rt)
+                    self._by_account.setdefault((provider.kind, account), []).append(ch)
 
     def bind_http(self, http: aiohttp.ClientSession) -> None:
-        for rt in self.channels.values():
-            rt.provider.bind_http(http)
+        for ch in self.channels.values():
+            ch.provider.bind_http(http)
 
     def tenant_for_key(self, api_key: str) -> str:
         """The tenant an API key belongs to; Unauthenticated otherwise."""
@@ -69,9 +69,9 @@ class Tenants:
         if declared:
             return list(declared)
         return [
-            rt
-            for rt in self.channels.values()
-            if rt.provider.kind == kind and not rt.provider.account_key()
+            ch
+            for ch in self.channels.values()
+            if ch.provider.kind == kind and not ch.provider.account_key()
         ]
 
     def channel(self, channel_id: str) -> ChannelRuntime | None:
@@ -79,9 +79,9 @@ class Tenants:
 
     def tenant_channel(self, tenant_id: str, channel_id: str) -> ChannelRuntime:
         """A channel the tenant may use: NotFound if unknown, PermissionDenied if another's."""
-        rt = self.channels.get(channel_id)
-        if rt is None:
+        ch = self.channels.get(channel_id)
+        if ch is None:
             raise NotFound(f"channel '{channel_id}' not found")
-        if rt.tenant_id != tenant_id:
+        if ch.tenant_id != tenant_id:
             raise PermissionDenied(f"channel '{channel_id}' belongs to another tenant")
-        return rt
+        return ch

@@ -156,6 +156,10 @@ class Hub:
     def count(self) -> int:
         return sum(len(s) for s in self._subs.values())
 
+    async def on_event(self, event: event_pb2.Event) -> None:
+        """Bus subscriber."""
+        self.dispatch(event)
+
     def dispatch(self, event: event_pb2.Event) -> None:
         for sub in tuple(self._subs.get(event.tenant_id, ())):
             if sub.matches(event):

@@ -1,7 +1,7 @@
 """The realtime server: Socket.IO on the HTTP port, fed from the bus.
 
 - Mounting: python-socketio's `AsyncServer(async_mode="asgi")` behind its `ASGIApp`,
-  served at `/socket.io` by Sanic's own server through `realtime.asgi` (see README).
+  served at `/socket.io` by Sanic's own server through `realtime.asgi` (`gateway.app` mounts it).
 - Auth: `auth.token` is a tenant API key or a realtime token (`realtime.tokens`).
   A connection joins `tenant:{id}`, or, with a conversation-scoped token, the
   `conversation:{id}` rooms of its scope. `join:conversation` / `leave:conversation`
@@ -20,25 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import socketio
-from sanic import Request, Sanic
 
 from core.errors import ApiError, NotFound, Unauthenticated, envelope
 from core.kinds import conversation_of, socket_event
 from core.metrics import SOCKETIO_CONNECTIONS
-from realtime.asgi import AsgiApp, mount_asgi
+from realtime.asgi import AsgiApp
 from realtime.hub import Hub, Subscriber, parse_event_id, replay
 from realtime.tokens import Grant, Minted, TokenSigner, is_realtime_token
-from realtime.typing import TypingTimers
 from storage import repo
 from wagate.v1 import event_pb2
-
-if TYPE_CHECKING:
-    from gateway.runtime import Runtime
 
 log = logging.getLogger("wagate.realtime")
 
@@ -79,14 +74,22 @@ class _Resume:
 
 
 class SocketServer:
+    """Socket.IO: the bus's events emitted to rooms, and clients resumed after an event id."""
+
     def __init__(
-        self, rt: Runtime, hub: Hub, signer: TokenSigner, client_manager: Any = None
+        self,
+        tenant_for_key: Callable[[str], str],
+        tenant_ids: Collection[str],
+        signer: TokenSigner,
+        limit: int,
+        client_manager: Any = None,
     ) -> None:
-        self.rt = rt
-        self.hub = hub
+        self._tenant_for_key = tenant_for_key
+        self._tenants = frozenset(tenant_ids)
         self.signer = signer
-        self.limit = rt.settings.realtime_buffer
-        self._tenants = {t.id for t in rt.settings.tenants}
+        self.limit = limit
+        # Clients catching up after an event id; fed under `_lock` with the rooms.
+        self._catching_up = Hub()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=client_manager,
@@ -147,9 +150,9 @@ class SocketServer:
     # -- fan-out ------------------------------------------------------------------------
 
     async def on_event(self, event: event_pb2.Event) -> None:
-        """Bus subscriber: every event reaches gRPC streams (hub) and Socket.IO rooms."""
+        """Bus subscriber: the event to its rooms, and to the clients still catching up."""
         async with self._lock:
-            self.hub.dispatch(event)
+            self._catching_up.dispatch(event)
             if not self._listened(event):
                 return  # nobody to render it for: skip the JSON work
             out = socket_event(event)
@@ -183,7 +186,7 @@ class SocketServer:
             if grant.tenant_id not in self._tenants:
                 raise Unauthenticated("invalid realtime token")
             return grant
-        return Grant(self.rt.tenants.tenant_for_key(token))
+        return Grant(self._tenant_for_key(token))
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any) -> bool:
         auth = auth if isinstance(auth, dict) else {}
@@ -212,7 +215,7 @@ class SocketServer:
             conversations=grant.conversations,
             name=f"socket.io {sid}",
         )
-        self.hub.add(sub)
+        self._catching_up.add(sub)
         resume = self._resumes[sid] = _Resume(rooms=rooms)
         resume.task = asyncio.create_task(self._resume(sid, sub, after, resume))
         return True
@@ -226,7 +229,7 @@ class SocketServer:
                 if not self.sio.manager.is_connected(sid, NAMESPACE):
                     return
             async with self._lock:
-                self.hub.remove(sub)
+                self._catching_up.remove(sub)
                 missed = sub.go_live(after)
                 if not self.sio.manager.is_connected(sid, NAMESPACE):
                     return
@@ -240,7 +243,7 @@ class SocketServer:
             log.exception("socket.io resume failed", extra={"tenant": sub.tenant_id})
             await self.sio.disconnect(sid)
         finally:
-            self.hub.remove(sub)
+            self._catching_up.remove(sub)
             if self._resumes.get(sid) is resume:
                 del self._resumes[sid]
 
@@ -342,6 +345,7 @@ class SocketServer:
 
     async def close(self) -> None:
         """Disconnect every client (before the HTTP server drains its connections)."""
+        self._catching_up.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         for resume in list(self._resumes.values()):
@@ -358,13 +362,11 @@ class SocketServer:
         await asyncio.gather(*self._engine_tasks, return_exceptions=True)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Realtime:
-    """What the gateway holds for realtime: `rt.realtime`."""
+    """Realtime for the HTTP and gRPC APIs: token minting and the Socket.IO server."""
 
-    hub: Hub
     signer: TokenSigner
-    typing: TypingTimers
     sockets: SocketServer
 
     async def mint(
@@ -380,38 +382,4 @@ class Realtime:
         return self.signer.mint(tenant_id, conversation_ids, ttl)
 
     async def close(self) -> None:
-        self.hub.close()
-        self.typing.close()
         await self.sockets.close()
-
-
-def mount(app: Sanic[Any, Any]) -> None:
-    """Routes and listeners; call from the app factory, before the server starts."""
-
-    def asgi_app(request: Request) -> AsgiApp:
-        realtime: Realtime = request.app.ctx.runtime.realtime
-        return realtime.sockets.asgi
-
-    mount_asgi(app, "/socket.io/", asgi_app, name="socketio")
-
-    @app.before_server_stop
-    async def close_realtime(app: Sanic[Any, Any]) -> None:
-        # Before Sanic drains connections: long-polls and WebSockets end now, and
-        # gRPC event streams end with UNAVAILABLE instead of holding up the stop.
-        realtime: Realtime | None = getattr(app.ctx.runtime, "realtime", None)
-        if realtime is not None:
-            await realtime.close()
-
-
-def start(rt: Runtime, client_manager: Any = None) -> Realtime:
-    """Build the realtime server and subscribe it to the bus (after the bus exists)."""
-    hub = Hub()
-    signer = TokenSigner(rt.settings.realtime_secret)
-    if signer.ephemeral:
-        log.info("realtime tokens are signed with a per-process key (set realtime_secret)")
-    sockets = SocketServer(rt, hub, signer, client_manager)
-    realtime = Realtime(hub, signer, TypingTimers(rt), sockets)
-    rt.bus.subscribe("realtime", realtime.sockets.on_event)
-    rt.bus.subscribe("typing", realtime.typing.on_event)
-    realtime.sockets.start()
-    return realtime

@@ -12,20 +12,19 @@ Typing events are stored in the event log like every other event: each one gets 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from storage import repo
 from wagate.v1 import event_pb2, message_pb2
 
-if TYPE_CHECKING:
-    from gateway.runtime import Runtime
+Publish = Callable[[event_pb2.Event], Awaitable[None]]
 
 TYPING_SECONDS = 25.0
 
 
 class TypingTimers:
-    def __init__(self, rt: Runtime, seconds: float = TYPING_SECONDS) -> None:
-        self.rt = rt
+    def __init__(self, publish: Publish, seconds: float = TYPING_SECONDS) -> None:
+        self._publish = publish
         self.seconds = seconds
         # (tenant, conversation) -> (channel, timer)
         self._active: dict[tuple[str, str], tuple[str, asyncio.Task[None]]] = {}
@@ -39,7 +38,7 @@ class TypingTimers:
             typing=event_pb2.Typing(conversation_id=conversation_id, active=active),
         )
         stored = await repo.append_event(tenant_id, event, conversation_id)
-        await self.rt.bus.publish(stored)
+        await self._publish(stored)
         return stored
 
     async def start(self, tenant_id: str, channel_id: str, conversation_id: str) -> None:
@@ -80,18 +79,3 @@ class TypingTimers:
         for _, timer in self._active.values():
             timer.cancel()
         self._active.clear()
-
-
-async def publish_typing(
-    rt: Runtime, tenant_id: str, channel_id: str, conversation_id: str, active: bool
-) -> None:
-    """Publish typing:start / typing:stop for a conversation (SendTyping, bots).
-
-    A stop for a conversation that is not typing publishes nothing.
-    """
-    if rt.realtime is None:  # no realtime server (embedded use): no timer either
-        await TypingTimers(rt).publish(tenant_id, channel_id, conversation_id, active)
-    elif active:
-        await rt.realtime.typing.start(tenant_id, channel_id, conversation_id)
-    else:
-        await rt.realtime.typing.stop(tenant_id, conversation_id)

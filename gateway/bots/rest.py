@@ -17,7 +17,7 @@ bp = Blueprint("bots", url_prefix="/api/v1")
 async def release(
     request: Request, rt: Runtime, tenant_id: str, conversation_id: str
 ) -> HTTPResponse:
-    released = await request.app.ctx.bots.release(tenant_id, conversation_id)
+    released = await rt.bots.release(tenant_id, conversation_id)
     if released is None:
         raise NotFound(f"conversation '{conversation_id}' not found")
     return json({"released": released})

@@ -7,10 +7,10 @@ from typing import Any
 
 from grpc import aio
 
-from core.errors import NotFound, Unavailable
+from core.errors import NotFound
 from gateway.grpc.auth import tenant
-from gateway.runtime import Runtime
-from realtime.hub import Subscriber, parse_event_id, replay
+from gateway.tenants import Tenants
+from realtime.hub import Hub, Subscriber, parse_event_id, replay
 from realtime.server import Realtime
 from storage import repo
 from wagate.v1 import event_pb2, event_service_pb2_grpc
@@ -20,35 +20,32 @@ Ctx = aio.ServicerContext[Any, Any]
 
 
 class EventServicer(event_service_pb2_grpc.EventServiceServicer):
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-
-    def _realtime(self) -> Realtime:
-        if self.rt.realtime is None:
-            raise Unavailable("event streams are not available")
-        return self.rt.realtime
+    def __init__(self, tenants: Tenants, streams: Hub, realtime: Realtime, buffer: int) -> None:
+        self.tenants = tenants
+        self.streams = streams
+        self.realtime = realtime
+        self.buffer = buffer
 
     async def StreamEvents(
         self, request: pb.StreamEventsRequest, context: Ctx
     ) -> AsyncIterator[event_pb2.Event]:
         tenant_id = tenant()
-        hub = self._realtime().hub
         for channel_id in request.channel_ids:
-            self.rt.tenants.tenant_channel(tenant_id, channel_id)
+            self.tenants.tenant_channel(tenant_id, channel_id)
         for conversation_id in request.conversation_ids:
             if await repo.get_conversation(tenant_id, conversation_id) is None:
                 raise NotFound(f"conversation '{conversation_id}' not found")
         after = parse_event_id(request.after_event_id)
         sub = Subscriber(
             tenant_id,
-            limit=self.rt.settings.realtime_buffer,
+            limit=self.buffer,
             resuming=after is not None,
             channels=request.channel_ids,
             conversations=request.conversation_ids or None,
             kinds=request.kinds,
             name=f"grpc {context.peer()}",
         )
-        hub.add(sub)
+        self.streams.add(sub)
         try:
             # Subscribed: from here on nothing is missed. Initial metadata tells the client.
             await context.send_initial_metadata(())
@@ -62,12 +59,12 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
                 for event in await sub.next_batch():
                     yield event
         finally:
-            hub.remove(sub)
+            self.streams.remove(sub)
 
     async def CreateRealtimeToken(
         self, request: pb.CreateRealtimeTokenRequest, context: Ctx
     ) -> pb.CreateRealtimeTokenResponse:
-        minted = await self._realtime().mint(
+        minted = await self.realtime.mint(
             tenant(), list(request.conversation_ids), request.ttl_seconds
         )
         response = pb.CreateRealtimeTokenResponse(

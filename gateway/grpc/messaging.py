@@ -9,9 +9,9 @@ from grpc import aio
 
 from core.errors import NotFound
 from gateway.grpc.auth import tenant
+from gateway.outbox import Outbox
 from gateway.paging import page
-from gateway.runtime import Runtime
-from realtime.typing import publish_typing
+from realtime.typing import TypingTimers
 from storage import repo
 from wagate.v1 import messaging_service_pb2 as pb
 from wagate.v1 import messaging_service_pb2_grpc
@@ -28,13 +28,14 @@ def _page(page_size: int, page_token: str, parse: Callable[[str], T]) -> tuple[i
 
 
 class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self, outbox: Outbox, typing: TypingTimers) -> None:
+        self.outbox = outbox
+        self.typing = typing
 
     async def SendMessage(
         self, request: pb.SendMessageRequest, context: Ctx
     ) -> pb.SendMessageResponse:
-        return pb.SendMessageResponse(message=await self.rt.outbox.send(tenant(), request))
+        return pb.SendMessageResponse(message=await self.outbox.send(tenant(), request))
 
     async def GetMessage(
         self, request: pb.GetMessageRequest, context: Ctx
@@ -67,14 +68,14 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
         )
 
     async def MarkRead(self, request: pb.MarkReadRequest, context: Ctx) -> pb.MarkReadResponse:
-        await self.rt.outbox.mark_read(tenant(), request.message_id)
+        await self.outbox.mark_read(tenant(), request.message_id)
         return pb.MarkReadResponse()
 
     async def SendTyping(
         self, request: pb.SendTypingRequest, context: Ctx
     ) -> pb.SendTypingResponse:
-        channel_id = await self.rt.outbox.send_typing(
+        channel_id = await self.outbox.send_typing(
             tenant(), request.conversation_id, request.message_id
         )
-        await publish_typing(self.rt, tenant(), channel_id, request.conversation_id, True)
+        await self.typing.start(tenant(), channel_id, request.conversation_id)
         return pb.SendTypingResponse()

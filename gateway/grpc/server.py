@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from gateway.bots.remote import BotServicer
 from gateway.grpc.auth import AuthInterceptor
 from gateway.grpc.events import EventServicer
 from gateway.grpc.messaging import MessagingServicer
 from gateway.grpc.sessions import SessionServicer
-from gateway.runtime import Runtime
 from wagate.v1 import (
     bot_service_pb2,
     bot_service_pb2_grpc,
@@ -25,23 +23,30 @@ from wagate.v1 import (
 )
 
 
-async def start_grpc(rt: Runtime, host: str, port: int, bots: Any = None) -> aio.Server:
-    server = aio.server(interceptors=[AuthInterceptor(rt.tenants)])
+async def start_grpc(
+    host: str,
+    port: int,
+    auth: AuthInterceptor,
+    *,
+    messaging: MessagingServicer,
+    sessions: SessionServicer,
+    events: EventServicer,
+    bots: BotServicer,
+) -> aio.Server:
+    """Serve the given servicers (built by `gateway.compose`), with health and reflection."""
+    server = aio.server(interceptors=[auth])
     messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        MessagingServicer(rt), server
+        messaging, server
     )
     session_service_pb2_grpc.add_SessionServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        SessionServicer(rt), server
+        sessions, server
     )
     event_service_pb2_grpc.add_EventServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        EventServicer(rt), server
+        events, server
     )
-    if bots is not None:  # gateway.bots.host.BotHost
-        from gateway.bots.remote import BotServicer
-
-        bot_service_pb2_grpc.add_BotServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            BotServicer(bots), server
-        )
+    bot_service_pb2_grpc.add_BotServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        bots, server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = [

@@ -8,7 +8,7 @@ from grpc import aio
 
 from gateway import sessions
 from gateway.grpc.auth import tenant
-from gateway.runtime import Runtime
+from gateway.tenants import Tenants
 from wagate.v1 import session_service_pb2 as pb
 from wagate.v1 import session_service_pb2_grpc
 
@@ -16,17 +16,17 @@ Ctx = aio.ServicerContext[Any, Any]
 
 
 class SessionServicer(session_service_pb2_grpc.SessionServiceServicer):
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self, tenants: Tenants) -> None:
+        self.tenants = tenants
 
     async def GetSession(
         self, request: pb.GetSessionRequest, context: Ctx
     ) -> pb.GetSessionResponse:
-        state = await sessions.get_state(self.rt, tenant(), request.session_id)
+        state = await sessions.get_state(self.tenants, tenant(), request.session_id)
         return pb.GetSessionResponse(session=state)
 
     async def ListSessions(
         self, request: pb.ListSessionsRequest, context: Ctx
     ) -> pb.ListSessionsResponse:
-        states, summary = await sessions.list_states(self.rt, tenant(), request.status)
+        states, summary = await sessions.list_states(self.tenants, tenant(), request.status)
         return pb.ListSessionsResponse(sessions=states, summary=summary)

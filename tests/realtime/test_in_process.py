@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -135,8 +133,7 @@ async def test_typing_stops_after_its_time(db: None) -> None:
 
     bus.subscribe("test", record)
     await bus.start()
-    rt: Any = SimpleNamespace(bus=bus)
-    timers = TypingTimers(rt, seconds=0.2)
+    timers = TypingTimers(bus.publish, seconds=0.2)
     try:
         await timers.start("acme", "acme-meta", "cv_1")
         await asyncio.sleep(0.1)

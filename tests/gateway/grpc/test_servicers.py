@@ -18,11 +18,10 @@ from gateway.config import build_settings
 from gateway.grpc.auth import AuthInterceptor
 from gateway.grpc.messaging import MessagingServicer
 from gateway.grpc.sessions import SessionServicer
-from gateway.ingest import Ingest
 from gateway.outbox import Outbox
-from gateway.runtime import Runtime
 from gateway.tenants import Tenants
 from providers.testing import FakeGraphAPI
+from realtime.typing import TypingTimers
 from storage import repo, sessions
 from storage.db import close_database
 from storage.writer import writer
@@ -56,8 +55,8 @@ def config(graph_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def runtime(tmp_path: Path, fake_graph: FakeGraphAPI) -> AsyncIterator[Runtime]:
-    """The parts of a running gateway these two services use, as gateway.app builds them."""
+async def tenants(tmp_path: Path, fake_graph: FakeGraphAPI) -> AsyncIterator[Tenants]:
+    """The channels of the config over a fresh database, with a real HTTP client."""
     settings = build_settings(config(fake_graph.base_url), {})
     await open_fresh(f"sqlite://{tmp_path}/wagate.sqlite3")
     await repo.sync_tenants(
@@ -66,29 +65,34 @@ async def runtime(tmp_path: Path, fake_graph: FakeGraphAPI) -> AsyncIterator[Run
     tenants = Tenants(settings)
     http = aiohttp.ClientSession()
     tenants.bind_http(http)
-    bus = InProcessBus()
-    rt = Runtime(settings, tenants, bus, Ingest(tenants, bus), Outbox(tenants, bus), http)
-    rt.outbox.start()
     try:
-        yield rt
+        yield tenants
     finally:
-        await rt.outbox.stop()
         await http.close()
         await close_database()
 
 
 @pytest.fixture
-async def server(runtime: Runtime) -> grpc_testing.Server:
-    return bridge_server(
-        AuthInterceptor(runtime.tenants),
-        {
-            MESSAGING: (
-                mpb_grpc.add_MessagingServiceServicer_to_server,
-                MessagingServicer(runtime),
-            ),
-            SESSIONS: (spb_grpc.add_SessionServiceServicer_to_server, SessionServicer(runtime)),
-        },
-    )
+async def server(tenants: Tenants) -> AsyncIterator[grpc_testing.Server]:
+    """The two services built as gateway.compose builds them, each with only what it uses."""
+    bus = InProcessBus()
+    outbox = Outbox(tenants, bus)
+    typing = TypingTimers(bus.publish)
+    outbox.start()
+    try:
+        yield bridge_server(
+            AuthInterceptor(tenants),
+            {
+                MESSAGING: (
+                    mpb_grpc.add_MessagingServiceServicer_to_server,
+                    MessagingServicer(outbox, typing),
+                ),
+                SESSIONS: (spb_grpc.add_SessionServiceServicer_to_server, SessionServicer(tenants)),
+            },
+        )
+    finally:
+        typing.close()
+        await outbox.stop()
 
 
 async def messaging(

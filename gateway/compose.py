@@ -1,0 +1,115 @@
+"""The composition root: the whole object graph of a running gateway, built in one place.
+
+`compose` reads top to bottom: storage, the HTTP client and the channels, the bus,
+ingest and outbox, the stream hub, typing timers, Socket.IO, the bot host, the bus's
+subscribers, then the gRPC server; each part gets only what it uses. `Runtime`
+holds the result for the HTTP handlers (`app.ctx.runtime`) and is never changed
+afterwards. `close_realtime` and `shutdown` take it down in the reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+
+from gateway.bots.host import BotHost
+from gateway.bots.remote import BotServicer
+from gateway.bus import InProcessBus
+from gateway.config import Settings
+from gateway.grpc.auth import AuthInterceptor
+from gateway.grpc.events import EventServicer
+from gateway.grpc.messaging import MessagingServicer
+from gateway.grpc.server import start_grpc
+from gateway.grpc.sessions import SessionServicer
+from gateway.ingest import Ingest
+from gateway.outbox import Outbox
+from gateway.runtime import Runtime
+from gateway.tenants import Tenants
+from realtime.hub import Hub
+from realtime.server import Realtime, SocketServer
+from realtime.tokens import TokenSigner
+from realtime.typing import TypingTimers
+from storage import repo
+from storage.db import close_database, open_database
+
+log = logging.getLogger("wagate")
+
+
+async def compose(settings: Settings) -> Runtime:
+    """Open storage, build every part bottom to top, wire the bus, start; return the whole."""
+    await open_database(settings.database_url)
+    await repo.sync_tenants(
+        [(t.id, [(c.id, c.provider) for c in t.channels]) for t in settings.tenants]
+    )
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+    tenants = Tenants(settings)
+    tenants.bind_http(http)
+    bus = InProcessBus()
+    ingest = Ingest(tenants, bus)
+    outbox = Outbox(tenants, bus)
+    streams = Hub()  # gRPC event streams
+    typing = TypingTimers(bus.publish)
+    signer = TokenSigner(settings.realtime_secret)
+    if signer.ephemeral:
+        log.info("realtime tokens are signed with a per-process key (set realtime_secret)")
+    sockets = SocketServer(
+        tenants.tenant_for_key, {t.id for t in settings.tenants}, signer, settings.realtime_buffer
+    )
+    realtime = Realtime(signer, sockets)
+    bots = BotHost(settings, outbox, bus)
+
+    # Every event reaches the bus's subscribers in this order.
+    bus.subscribe("streams", streams.on_event)
+    bus.subscribe("socket.io", sockets.on_event)
+    bus.subscribe("typing", typing.on_event)
+    bots.start()  # subscribes "bots"
+    sockets.start()
+    await bus.start()
+    ingest.start()
+    outbox.start()
+
+    grpc = await start_grpc(
+        settings.http_host,
+        settings.grpc_port,
+        AuthInterceptor(tenants),
+        messaging=MessagingServicer(outbox, typing),
+        sessions=SessionServicer(tenants),
+        events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
+        bots=BotServicer(bots),
+    )
+    return Runtime(
+        settings, http, tenants, bus, ingest, outbox, streams, typing, realtime, bots, grpc
+    )
+
+
+async def close_realtime(rt: Runtime) -> None:
+    """Before the HTTP server drains: streams end with UNAVAILABLE, Socket.IO clients close."""
+    rt.streams.close()
+    rt.typing.close()
+    await rt.realtime.close()
+
+
+async def shutdown(rt: Runtime) -> None:
+    """After the HTTP server stopped: everything else, each step bounded.
+
+    Whatever is not applied yet stays `pending` in the inbox and is replayed at the
+    next start, so a stuck step costs nothing.
+    """
+    await rt.grpc.stop(grace=5)
+    for name, step in (
+        ("bots", rt.bots.stop),
+        ("outbox", rt.outbox.stop),
+        ("ingest", rt.ingest.stop),
+        ("bus", rt.bus.stop),
+        ("http", rt.http.close),
+        ("database", close_database),
+    ):
+        try:
+            await asyncio.wait_for(step(), timeout=10)
+        except TimeoutError:
+            log.error("shutdown step timed out; continuing", extra={"step": name})
