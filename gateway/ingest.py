@@ -60,7 +60,7 @@ async def _sessions(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
 async def _record(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event]:
     for tenant_id, event in items:
         event.tenant_id = tenant_id
-    return await append_events(sql, [(e, "") for _, e in items])
+    return await append_events(sql, [(e, kinds.conversation_of(e)) for _, e in items])
 
 
 async def _numeric_reply(event: event_pb2.Event, caps: Capabilities) -> None:

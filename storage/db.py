@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
-from tortoise.backends.base.client import TransactionContext
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
-from tortoise.transactions import in_transaction
+
+from storage import writer
+from storage.writer import DEFAULT
 
 APP = "wagate"
-DEFAULT = "default"
 # SQLite: WAL for concurrent readers; synchronous=FULL so an acknowledged
 # webhook survives a power cut, not just a crash.
 SQLITE_PRAGMAS = "journal_mode=WAL&synchronous=FULL&busy_timeout=5000"
@@ -59,8 +59,6 @@ async def open_database(url: str) -> None:
     The global fallback makes the ORM usable from every task (Sanic handlers,
     gRPC calls), not only from the task that opened it.
     """
-    from storage import writer
-
     config = await apply_migrations(url)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     db_url = config["connections"][DEFAULT]
@@ -73,17 +71,10 @@ async def open_database(url: str) -> None:
 
 
 async def close_database() -> None:
-    from storage import writer
-
     await writer.writer().close()
     writer.install(writer.TortoiseWriter())
     await Tortoise.close_connections()
 
 
-def transaction() -> TransactionContext:
-    """An ORM transaction on the default connection (writes go through storage.writer)."""
-    return in_transaction(DEFAULT)
-
-
 async def ping() -> None:
-    await connections.get("default").execute_query("SELECT 1")
+    await connections.get(DEFAULT).execute_query("SELECT 1")

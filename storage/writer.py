@@ -30,8 +30,9 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionContext
+from tortoise.transactions import in_transaction
 
-from storage.db import DEFAULT, transaction
 from storage.sql import Sql
 from storage.times import db_text
 
@@ -49,6 +50,15 @@ def _register_adapters() -> None:
 
 
 _register_adapters()
+
+
+# The tortoise connection every query of ours runs on (storage.db configures it).
+DEFAULT = "default"
+
+
+def transaction() -> TransactionContext:
+    """An ORM transaction on the default connection."""
+    return in_transaction(DEFAULT)
 
 
 class Writer(ABC):

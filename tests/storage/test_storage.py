@@ -17,10 +17,10 @@ from tortoise.exceptions import IntegrityError
 from storage import inbound as inbound_rows
 from storage import inbox, models, outbound, repo, status_events, times
 from storage.contacts import outbound_contact
-from storage.db import close_database, open_database, transaction
+from storage.db import close_database, open_database
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
-from storage.writer import writer
+from storage.writer import transaction, writer
 from tests.support.databases import BOTH, open_fresh
 from wagate.v1 import event_pb2
 from wagate.v1 import message_pb2 as m
