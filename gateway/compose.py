@@ -83,7 +83,17 @@ async def compose(settings: Settings) -> Runtime:
         bots=BotServicer(bots),
     )
     return Runtime(
-        settings, http, tenants, bus, ingest, outbox, streams, typing, realtime, bots, grpc
+        settings=settings,
+        http=http,
+        tenants=tenants,
+        bus=bus,
+        ingest=ingest,
+        outbox=outbox,
+        streams=streams,
+        typing=typing,
+        realtime=realtime,
+        bots=bots,
+        grpc=grpc,
     )
 
 
