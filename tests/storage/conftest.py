@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +22,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[str]:
+async def db(db_url: str, migrated_sqlite: Path) -> AsyncIterator[str]:
+    """`db_url` opened and migrated (on SQLite, a copy of the migrated file)."""
+    if db_url.startswith("sqlite://"):
+        shutil.copyfile(migrated_sqlite, db_url.removeprefix("sqlite://"))
     await open_fresh(db_url)
     try:
         yield db_url

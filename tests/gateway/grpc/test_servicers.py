@@ -4,6 +4,7 @@ on 127.0.0.1. The same services over a real channel are in test_messaging.py."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,12 @@ def config(graph_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def tenants(tmp_path: Path, fake_graph: FakeGraphAPI) -> AsyncIterator[Tenants]:
+async def tenants(
+    tmp_path: Path, migrated_sqlite: Path, fake_graph: FakeGraphAPI
+) -> AsyncIterator[Tenants]:
     """The channels of the config over a fresh database, with a real HTTP client."""
     settings = build_settings(config(fake_graph.base_url), {})
+    shutil.copyfile(migrated_sqlite, tmp_path / "wagate.sqlite3")
     await open_fresh(f"sqlite://{tmp_path}/wagate.sqlite3")
     await repo.sync_tenants(
         [(t.id, [(c.id, c.provider) for c in t.channels]) for t in settings.tenants]
