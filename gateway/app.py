@@ -16,9 +16,13 @@ from gateway.apidocs import bp as apidocs
 from gateway.bots.rest import bp as bots_api
 from gateway.compose import close_realtime, compose, shutdown
 from gateway.config import Settings
+from gateway.console import bp as console
+from gateway.media import bp as media
 from gateway.rest import api, error_response, health, http_error_response
 from gateway.runtime import Runtime
 from gateway.sessions import bp as sessions
+from gateway.simulator import bp as simulator
+from gateway.simulator import start_simulator
 from gateway.webhooks import bp as webhooks
 from realtime.asgi import AsgiApp, mount_asgi
 
@@ -35,10 +39,13 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     app.blueprint(webhooks)
     app.blueprint(api)
     app.blueprint(sessions)
+    app.blueprint(media)
+    app.blueprint(simulator)
     app.blueprint(health)
     mount_asgi(app, "/socket.io/", _socketio, name="socketio")
     app.blueprint(bots_api)
     app.blueprint(apidocs)
+    app.blueprint(console)
     if settings.access_log:
         access_log.install(app)
 
@@ -60,6 +67,8 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
             from gateway.demo import start_demo
 
             app.ctx.demo, current = await start_demo(current)
+        if any(c.simulator for t in current.tenants for c in t.channels):
+            app.ctx.simulator, current = await start_simulator(current)
         if not current.tenants:
             log.warning("the config has no tenants: every API call answers 401 until one is added")
         app.ctx.runtime = await compose(current)
@@ -89,8 +98,9 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         rt: Runtime | None = getattr(app.ctx, "runtime", None)
         if rt is not None:
             await shutdown(rt)
-        if getattr(app.ctx, "demo", None) is not None:
-            await app.ctx.demo.stop()
+        for fakes in ("demo", "simulator"):
+            if getattr(app.ctx, fakes, None) is not None:
+                await getattr(app.ctx, fakes).stop()
         log.info("wagate stopped")
 
     return app

@@ -55,12 +55,18 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     # must share it; unset means a random key per process), and the per-client buffer.
     "realtime_secret": str,
     "realtime_buffer": int,
+    # Media fetched for GET /api/v1/messages/{id}/media: where it is cached, and how much.
+    "media_cache_dir": str,
+    "media_cache_mb": int,
 }
 _TOP_KEYS = {*_SERVER_KEYS, "tenants"}
 LOG_FORMATS = ("text", "json")
 _TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
 # Keys every channel accepts, whatever its provider.
-_CHANNEL_COMMON = {"id", "provider", "rate_limit"}
+# `simulator: true` makes the channel a simulated one (gateway/simulator.py): its
+# provider API is an in-process fake, and the console can play its customers.
+_CHANNEL_COMMON = {"id", "provider", "rate_limit", "simulator"}
+SIMULATED_PROVIDERS = ("meta_cloud", "qr_session")
 
 DEFAULT_RATE_LIMIT = 80.0
 
@@ -71,6 +77,7 @@ class ChannelConfig:
     provider: str
     settings: dict[str, Any]
     rate_limit: float = DEFAULT_RATE_LIMIT
+    simulator: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class Settings:
     access_log: bool = True
     realtime_secret: str | None = field(default=None, repr=False)
     realtime_buffer: int = 1000
+    media_cache_dir: str = "data/media-cache"
+    media_cache_mb: int = 256
     tenants: tuple[TenantConfig, ...] = ()
     demo: bool = False
     # Every secret value in the config, so the log formatter can mask it.
@@ -154,7 +163,15 @@ def _channel(raw: Any, where: str, secrets: set[str]) -> ChannelConfig:
         raise ConfigError(f"{where}.rate_limit: expected a number") from None
     if rate <= 0:
         raise ConfigError(f"{where}.rate_limit: must be positive")
-    return ChannelConfig(id=cid, provider=str(kind), settings=settings, rate_limit=rate)
+    try:
+        simulated = boolean(data.get("simulator", False))
+    except ValueError:
+        raise ConfigError(f"{where}.simulator: expected true or false") from None
+    if simulated and kind not in SIMULATED_PROVIDERS:
+        raise ConfigError(f"{where}.simulator: only {' and '.join(SIMULATED_PROVIDERS)} channels")
+    return ChannelConfig(
+        id=cid, provider=str(kind), settings=settings, rate_limit=rate, simulator=simulated
+    )
 
 
 def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:

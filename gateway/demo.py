@@ -1,6 +1,7 @@
 """The demo `wagate serve` runs with no config: one tenant with a Meta, a Kapso and a
-QR-session channel whose provider APIs are in-process fakes, and copy-paste commands
-to try them."""
+QR-session channel whose provider APIs are in-process fakes (the Meta and QR channels
+are simulated: gateway/simulator.py), the console to try them in, and copy-paste
+commands."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from gateway.config import Settings, build_settings
 from gateway.demo_guide import Demo, render, steps
+from gateway.simulator import own_url
 from providers.kapso.testing import FakeKapsoProxy
-from providers.qr_session.testing import FakeWahaEngine
 from providers.testing import FakeGraphAPI
 
 API_KEY = "demo-api-key"
@@ -54,19 +55,26 @@ SAMPLE = {
 }
 
 
-def demo_config(
-    graph_base_url: str, kapso_base_url: str = "", engine_base_url: str = ""
-) -> dict[str, object]:
+def demo_config(kapso_base_url: str = "") -> dict[str, object]:
     channels: list[dict[str, object]] = [
         {
             "id": "demo-meta",
             "provider": "meta_cloud",
+            "simulator": True,
             "phone_number_id": PHONE_NUMBER_ID,
             "app_secret": APP_SECRET,
             "verify_token": "demo-verify-token",
             "access_token": "demo-access-token",
-            "api_base_url": graph_base_url,
-        }
+        },
+        {
+            "id": "demo-qr",
+            "provider": "qr_session",
+            "simulator": True,
+            "session_id": QR_SESSION,
+            "webhook_secret": QR_SECRET,
+            "engine_base_url": "http://127.0.0.1:9",  # replaced by the simulator's engine
+            "engine_api_key": "demo-waha-api-key",
+        },
     ]
     if kapso_base_url:
         channels.append(
@@ -77,17 +85,6 @@ def demo_config(
                 "webhook_secret": KAPSO_SECRET,
                 "api_key": "demo-kapso-api-key",
                 "api_base_url": kapso_base_url,
-            }
-        )
-    if engine_base_url:
-        channels.append(
-            {
-                "id": "demo-qr",
-                "provider": "qr_session",
-                "session_id": QR_SESSION,
-                "webhook_secret": QR_SECRET,
-                "engine_base_url": engine_base_url,
-                "engine_api_key": "demo-waha-api-key",
             }
         )
     # The numbered menu bot (gateway/bots/flows/menu.yaml) answers "hi", "menu", "olá", ...
@@ -107,32 +104,21 @@ class DemoFakes:
 
 
 async def start_demo(settings: Settings) -> tuple[DemoFakes, Settings]:
-    graph = FakeGraphAPI()
     kapso = FakeKapsoProxy(expected_token="demo-kapso-api-key")
-    base = f"http://{settings.http_host}:{settings.http_port}"
-    # The fake engine acks each send back to the gateway, as a real WAHA would.
-    engine = FakeWahaEngine(
-        expected_token="demo-waha-api-key",
-        webhook_url=f"{base}/webhooks/qr/{QR_SESSION}",
-        webhook_secret=QR_SECRET,
-        auto_ack=True,
-    )
-    for server in (graph, kapso, engine):
-        await server.start()
-    demo = build_settings(demo_config(graph.base_url, kapso.base_url, engine.base_url), env={})
+    await kapso.start()
+    demo = build_settings(demo_config(kapso.base_url), env={})
     merged = dataclasses.replace(
         settings, tenants=demo.tenants, secrets=settings.secrets | demo.secrets
     )
-    _print_guide(settings, graph.base_url)
-    return DemoFakes(graph, kapso, engine), merged
+    _print_guide(settings)
+    return DemoFakes(kapso), merged
 
 
-def _print_guide(settings: Settings, graph_url: str) -> None:
-    host = settings.http_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"  # listening on every interface: this machine is one of them
+def _print_guide(settings: Settings) -> None:
+    base = own_url(settings)
+    host = base.removeprefix("http://").rsplit(":", 1)[0]
     demo = Demo(
-        base_url=f"http://{host}:{settings.http_port}",
+        base_url=base,
         api_key=API_KEY,
         meta_app_secret=APP_SECRET,
         kapso_secret=KAPSO_SECRET,
@@ -145,8 +131,8 @@ def _print_guide(settings: Settings, graph_url: str) -> None:
     header = f"""
 wagate demo: tenant 'demo', API key '{API_KEY}'.
 Channels: Meta 'demo-meta' (app secret '{APP_SECRET}'), Kapso 'demo-kapso', QR 'demo-qr'.
-Their provider APIs are fakes on this machine (the Graph API at {graph_url}); nothing
-leaves it. Paste the commands below into bash, from any directory.
+Their provider APIs are fakes on this machine; nothing leaves it. The console plays
+the customer (its Simulator panel). Paste the commands below into bash, from any directory.
 gRPC (wagate.v1, reflection on) listens on {host}:{settings.grpc_port}.
 """
     print(render(header, steps(demo)), file=sys.stdout, flush=True)

@@ -128,6 +128,11 @@ def steps(demo: Demo) -> list[Step]:
     secret = shlex.quote(demo.meta_app_secret)
     return [
         Step(
+            f"Open {base}/console in a browser and sign in with the API key"
+            f" {demo.api_key}: its Simulator panel plays a customer (write hi to the menu bot).",
+            (),
+        ),
+        Step(
             'Post a signed sample webhook ("Hi, ..."; the menu bot answers with its menu):',
             (
                 command(

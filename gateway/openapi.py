@@ -203,6 +203,35 @@ def _page_of(item: Schema) -> Schema:
 
 # -- operations -----------------------------------------------------------------------
 
+_ACTIONS: Schema = {"type": "string", "enum": ["start", "stop", "logout"]}
+_SIMULATOR: dict[str, Schema] = {
+    "SimulatorChannels": {
+        "type": "object",
+        "properties": {
+            "channels": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "channelId": {"type": "string"},
+                        "provider": {"type": "string"},
+                        "sessionId": {"type": "string", "nullable": True},
+                    },
+                },
+            }
+        },
+    },
+    "SimulatedMessage": {
+        "type": "object",
+        "required": ["channelId", "from", "text"],
+        "properties": {
+            "channelId": {"type": "string"},
+            "from": {"type": "string", "description": "The customer's phone number"},
+            "name": {"type": "string", "description": "The customer's profile name"},
+            "text": {"type": "string"},
+        },
+    },
+}
 # Per status: what it means, and an example of its envelope.
 _ERRORS: dict[int, tuple[str, str, str]] = {
     400: (
@@ -518,6 +547,97 @@ def _operations(proto: _ProtoSchemas) -> dict[str, dict[str, Any]]:
                 "responses": {"200": _json(_ref("Session")), **_errors(401, 404)},
             },
         },
+        "/api/v1/sessions/{session_id}/{action}": {
+            "parameters": [
+                _path_param("session_id", "A configured QR session id"),
+                {**_path_param("action", "What to ask of the engine"), "schema": _ACTIONS},
+            ],
+            "post": {
+                "tags": ["sessions"],
+                "summary": "Start, stop or log out a QR session through its engine",
+                "description": "The engine's WAHA-compatible API is called with the "
+                "channel's `engine_api_key`; the states that follow arrive as "
+                "`session:updated` events.",
+                "security": _AUTH,
+                "responses": {
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "sessionId": {"type": "string"},
+                                "action": {"type": "string"},
+                            },
+                        },
+                        "Asked",
+                    ),
+                    **_errors(400, 401, 404, 503),
+                },
+            },
+        },
+        "/api/v1/messages/{id}/media": {
+            "parameters": [_path_param("id", "The gateway id or the provider message id")],
+            "get": {
+                "tags": ["history"],
+                "summary": "The media of a message, fetched from its provider",
+                "description": "Image, audio, video, document or sticker bytes with the "
+                "provider's Content-Type (at most 100 MB), cached on disk.",
+                "security": _AUTH,
+                "responses": {
+                    "200": _text("The media bytes", "application/octet-stream"),
+                    **_errors(401, 404, 422, 503),
+                },
+            },
+        },
+        "/console": {
+            "get": {
+                "tags": ["meta"],
+                "summary": "The web console (a single-page app, works offline)",
+                "responses": {"200": _text("HTML", "text/html")},
+            }
+        },
+        "/console/{asset}": {
+            "get": {
+                "tags": ["meta"],
+                "summary": "The console's scripts and styles, served by the gateway itself",
+                "parameters": [_path_param("asset", "A file name, e.g. console.js")],
+                "responses": {"200": _text("The file"), **_errors(404)},
+            }
+        },
+        "/api/v1/simulator": {
+            "get": {
+                "tags": ["simulator"],
+                "summary": "The tenant's simulated channels (`simulator: true`, and the demo)",
+                "security": _AUTH,
+                "responses": {"200": _json(_ref("SimulatorChannels")), **_errors(401)},
+            }
+        },
+        "/api/v1/simulator/messages": {
+            "post": {
+                "tags": ["simulator"],
+                "summary": "A simulated customer writes: a signed provider webhook goes in",
+                "security": _AUTH,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("SimulatedMessage")}},
+                },
+                "responses": {
+                    "202": _json({"type": "object"}, "Posted to the webhook route"),
+                    **_errors(400, 401, 404, 503),
+                },
+            }
+        },
+        "/api/v1/simulator/sessions/{session_id}/scan": {
+            "parameters": [_path_param("session_id", "A simulated QR session id")],
+            "post": {
+                "tags": ["simulator"],
+                "summary": "A simulated phone scans the QR: the session becomes ready",
+                "security": _AUTH,
+                "responses": {
+                    "202": _json({"type": "object"}, "Scanned"),
+                    **_errors(401, 404, 503),
+                },
+            },
+        },
     }
 
 
@@ -527,6 +647,7 @@ def document(version: str) -> dict[str, Any]:
     paths = _operations(proto)
     schemas: dict[str, Schema] = {
         **_HAND_WRITTEN,
+        **_SIMULATOR,
         "Readiness": {
             "type": "object",
             "properties": {
@@ -552,6 +673,7 @@ def document(version: str) -> dict[str, Any]:
                 "messaging",
                 "history",
                 "sessions",
+                "simulator",
                 "realtime",
                 "bots",
                 "webhooks",

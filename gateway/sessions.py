@@ -1,5 +1,6 @@
-"""The session status API: `GET /api/v1/sessions[/{session_id}]`, and the lookups the
-gRPC SessionService shares. A tenant sees the sessions of its own channels only.
+"""The session API: `GET /api/v1/sessions[/{session_id}]`, `POST .../{session_id}/
+{start|stop|logout}`, and the lookups the gRPC SessionService shares. A tenant sees
+and controls the sessions of its own channels only.
 
 A configured session the engine has not reported on yet is listed as
 `session_not_connected`; a session id the tenant has not configured is 404.
@@ -13,10 +14,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from core.errors import InvalidArgument, NotFound
+from core.errors import InvalidArgument, NotFound, SendError, Unavailable, UnsupportedContent
 from gateway.rest import authenticated
 from gateway.runtime import Runtime
 from gateway.tenants import Tenants
+from providers.base import SESSION_ACTIONS
 from storage import sessions as store
 from wagate.v1 import event_pb2, session_service_pb2
 
@@ -112,3 +114,25 @@ async def get_session(
     request: Request, rt: Runtime, tenant_id: str, session_id: str
 ) -> HTTPResponse:
     return json(state_json(await get_state(rt.tenants, tenant_id, session_id)))
+
+
+@bp.post("/<session_id>/<action>")
+@authenticated
+async def control_session(
+    request: Request, rt: Runtime, tenant_id: str, session_id: str, action: str
+) -> HTTPResponse:
+    """Ask the engine to start, stop or log out; the states that follow arrive as
+    `session:updated` events, as the engine reports them."""
+    if action not in SESSION_ACTIONS:
+        raise NotFound(f"no session action '{action[:20]}' (start, stop, logout)")
+    channel_id = configured(rt.tenants, tenant_id).get(session_id)
+    channel = rt.tenants.channel(channel_id) if channel_id else None
+    if channel is None:
+        raise NotFound(f"session '{session_id}' not found")
+    try:
+        await channel.provider.control_session(action)
+    except UnsupportedContent as exc:
+        raise InvalidArgument(str(exc)) from None
+    except SendError as exc:
+        raise Unavailable(f"the engine did not {action} the session: {exc}") from None
+    return json({"sessionId": session_id, "action": action}, status=202)

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 # Provider plugins import the errors they raise from here, beside the interface.
 __all__ = [
+    "SESSION_ACTIONS",
     "Capabilities",
     "ConfigError",
     "ErrorKind",
+    "MediaSource",
     "OutboundMessage",
     "PayloadError",
     "Provider",
@@ -85,6 +87,18 @@ class OutboundMessage:
 
     to: str
     message: message_pb2.Message
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a message's media bytes are: a URL and the headers that authorize it."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# What `POST /api/v1/sessions/{session_id}/<action>` may ask of an engine.
+SESSION_ACTIONS = ("start", "stop", "logout")
 
 
 @dataclass(frozen=True)
@@ -230,3 +244,12 @@ class Provider(ABC):
 
     async def send_typing(self, provider_message_id: str, to: str) -> None:
         raise UnsupportedContent(f"{self.kind} cannot send typing indicators")
+
+    async def media_source(self, media: message_pb2.MediaContent) -> MediaSource:
+        """Where to download a message's media (resolving a provider media id may take
+        a call); UnsupportedContent when this channel cannot tell."""
+        raise UnsupportedContent(f"{self.kind} cannot fetch media")
+
+    async def control_session(self, action: str) -> None:
+        """Start, stop or log out the engine session this channel drives."""
+        raise UnsupportedContent(f"{self.kind} has no session to {action}")

@@ -72,9 +72,10 @@ class KapsoProvider(MetaCloudProvider):
         )
 
     async def _post(self, body: dict[str, Any]) -> Any:
-        return await send.graph_post(
-            self.http, self.messages_url, "", body, headers={"X-API-Key": self._api_key}
-        )
+        return await send.graph_post(self.http, self.messages_url, "", body, headers=self._auth())
+
+    def _auth(self) -> dict[str, str]:
+        return {"X-API-Key": self._api_key}
 
     @property
     def _api_key(self) -> str:

@@ -6,10 +6,18 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from providers.base import Capabilities, OutboundMessage, Provider, SendResult, WebhookRequest
+from providers.base import (
+    Capabilities,
+    MediaSource,
+    OutboundMessage,
+    PayloadError,
+    Provider,
+    SendResult,
+    WebhookRequest,
+)
 from providers.meta_cloud import parse, send, waba
 from providers.signing import verify_hmac
-from wagate.v1 import event_pb2
+from wagate.v1 import event_pb2, message_pb2
 
 if TYPE_CHECKING:
     from providers.testing import ContractKit
@@ -38,9 +46,20 @@ class MetaCloudProvider(Provider):
         return str(self.settings["phone_number_id"])
 
     @property
+    def api_base(self) -> str:
+        return str(self.settings.get("api_base_url") or self.default_api_base).rstrip("/")
+
+    @property
     def messages_url(self) -> str:
-        base = str(self.settings.get("api_base_url") or self.default_api_base).rstrip("/")
-        return f"{base}/{self.phone_number_id}/messages"
+        return f"{self.api_base}/{self.phone_number_id}/messages"
+
+    @property
+    def _token(self) -> str:
+        return str(self.settings["access_token"])
+
+    def _auth(self) -> dict[str, str]:
+        """The headers that authorize a Graph call (and a media download)."""
+        return send.auth_headers(self._token)
 
     def route_key(self) -> str:
         return self.phone_number_id
@@ -86,9 +105,19 @@ class MetaCloudProvider(Provider):
         )
 
     async def _post(self, body: dict[str, Any]) -> Any:
-        return await send.graph_post(
-            self.http, self.messages_url, str(self.settings["access_token"]), body
-        )
+        return await send.graph_post(self.http, self.messages_url, self._token, body)
+
+    async def media_source(self, media: message_pb2.MediaContent) -> MediaSource:
+        """A media id resolves to a short-lived URL that needs the same credentials
+        (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media)."""
+        if not media.id:
+            return MediaSource(media.link or media.url)
+        url = f"{self.api_base}/{media.id}"
+        answer = await send.graph_request(self.http, "GET", url, "", headers=self._auth())
+        found = answer.get("url") if isinstance(answer, dict) else None
+        if not isinstance(found, str) or not found:
+            raise PayloadError(f"media {media.id}: the Graph API answered no URL")
+        return MediaSource(found, self._auth())
 
     def validate(self, out: OutboundMessage) -> None:
         send.build_message_body(out)

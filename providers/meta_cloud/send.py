@@ -518,16 +518,38 @@ async def graph_post(
     header; with an empty `access_token` no Authorization header is sent. Secret
     values (the token, key/token/secret/authorization headers) never appear in errors.
     """
-    request_headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if access_token:
-        request_headers["Authorization"] = f"Bearer {access_token}"
-    if headers:
-        request_headers.update(headers)
+    return await graph_request(
+        http, "POST", url, access_token, body, timeout=timeout, headers=headers
+    )
+
+
+def auth_headers(access_token: str, headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`Authorization: Bearer <access_token>` (none for an empty token), plus `headers`."""
+    found = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+    return found | dict(headers or {})
+
+
+async def graph_request(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    access_token: str,
+    body: dict[str, Any] | None = None,
+    *,
+    timeout: float = 15.0,  # noqa: ASYNC109 -- a per-call aiohttp ClientTimeout
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """`graph_post` for any method; a GET sends no body."""
+    request_headers = {"Accept": "application/json"}
+    if body is not None:
+        request_headers["Content-Type"] = "application/json"
+    request_headers |= auth_headers(access_token, headers)
     secrets = _secret_values(access_token, headers)
     try:
-        async with http.post(
+        async with http.request(
+            method,
             url,
-            data=orjson.dumps(body),
+            data=None if body is None else orjson.dumps(body),
             headers=request_headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
             allow_redirects=False,
@@ -537,12 +559,12 @@ async def graph_post(
             hint = retry_after_from_headers(resp.headers)
     except TimeoutError:
         raise SendError(
-            ErrorKind.RETRYABLE, _mask(f"timed out after {timeout:g}s: POST {url}", secrets)
+            ErrorKind.RETRYABLE, _mask(f"timed out after {timeout:g}s: {method} {url}", secrets)
         ) from None
     except aiohttp.ClientError as exc:
         detail = _mask(f"{type(exc).__name__}: {exc}", secrets)
         raise SendError(
-            ErrorKind.RETRYABLE, _mask(f"network error: POST {url}: ", secrets) + detail
+            ErrorKind.RETRYABLE, _mask(f"network error: {method} {url}: ", secrets) + detail
         ) from None
 
     decoded: Any

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from providers.base import (
     Capabilities,
+    MediaSource,
     OutboundMessage,
     Provider,
     SendResult,
@@ -16,7 +17,7 @@ from providers.base import (
 )
 from providers.qr_session import parse, send
 from providers.signing import verify_hmac
-from wagate.v1 import event_pb2
+from wagate.v1 import event_pb2, message_pb2
 
 if TYPE_CHECKING:
     from providers.testing import ContractKit
@@ -88,6 +89,16 @@ class QrSessionProvider(Provider):
 
     async def stop_typing(self, to: str) -> None:
         await self._call(send.typing_request(to, self._session, active=False))
+
+    async def media_source(self, media: message_pb2.MediaContent) -> MediaSource:
+        """The engine serves the media it received at its own URL, behind its API key."""
+        headers = {"X-Api-Key": self._api_key} if self._api_key else {}
+        return MediaSource(media.url or media.link, headers)
+
+    async def control_session(self, action: str) -> None:
+        """WAHA's `POST /api/sessions/{session}/{start|stop|logout}`
+        (https://waha.devlike.pro/docs/how-to/sessions/)."""
+        await self._call(send.session_request(action, self._session))
 
     @classmethod
     def contract_kit(cls) -> ContractKit:

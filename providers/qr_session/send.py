@@ -11,12 +11,20 @@ from __future__ import annotations
 import mimetypes
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
 
 from providers.accepted import accepted_without_id
-from providers.base import ErrorKind, OutboundMessage, SendError, SendResult, UnsupportedContent
+from providers.base import (
+    SESSION_ACTIONS,
+    ErrorKind,
+    OutboundMessage,
+    SendError,
+    SendResult,
+    UnsupportedContent,
+)
 from providers.qr_session.parse import chat_in_id
 from providers.readers import as_dict, as_str, digits
 from wagate.v1 import message_pb2
@@ -48,6 +56,13 @@ def chat_id(to: str) -> str:
     if not number or value.startswith("user."):
         raise UnsupportedContent(f"QR engines need a phone number or a chat id, not '{to}'")
     return f"{number}@c.us"
+
+
+def session_request(action: str, session: str) -> Request:
+    """Start, stop or log out an engine session."""
+    if action not in SESSION_ACTIONS:
+        raise UnsupportedContent(f"unknown session action '{action[:20]}'")
+    return "POST", f"/api/sessions/{quote(session, safe='')}/{action}", {}
 
 
 def chat_of_message(provider_message_id: str) -> str:

@@ -95,6 +95,23 @@ class FakeWahaEngine(FakeGraphAPI):
         for path in (*SEND_PATHS, *ACTION_PATHS):
             app.router.add_post(path, self._handle_call)
         app.router.add_put("/api/reaction", self._handle_call)
+        app.router.add_post("/api/sessions/{session}/{action}", self._handle_session)
+        app.router.add_get("/api/files/{session}/{media_id}", self._handle_file)
+
+    def file_url(self, media_id: str, session: str = SESSION_ID) -> str:
+        """Where the engine serves media it received (WAHA: `/api/files/...`)."""
+        return f"{self.origin}/api/files/{session}/{media_id}"
+
+    async def scan(self, session: str = SESSION_ID) -> int:
+        """As if the phone scanned the QR: the session becomes ready."""
+        info = {"pushname": "Simulated phone", "wid": {"_serialized": "15550000000@c.us"}}
+        return await self.emit_bridge("ready", {"info": info}, session=session)
+
+    async def emit_bridge(self, event: str, data: Any, *, session: str = SESSION_ID) -> int:
+        """POST a whatsapp-web.js bridge event (`{"event", "data"}`): the envelope that
+        carries QR strings, which WAHA's own webhooks do not."""
+        body = orjson.dumps({"event": event, "data": data, "session": session})
+        return await self._post_webhook(body)
 
     def check_auth(self, request: web.Request) -> bool:
         if self.expected_token is None:
@@ -150,15 +167,45 @@ class FakeWahaEngine(FakeGraphAPI):
         self, event: str, payload: Any, *, session: str = SESSION_ID, url: str | None = None
     ) -> int:
         """POST a WAHA webhook (signed when `webhook_secret` is set); the HTTP status."""
+        return await self._post_webhook(waha_envelope(event, payload, session), url)
+
+    async def _post_webhook(self, body: bytes, url: str | None = None) -> int:
         target = url or self.webhook_url
         if not target:
             raise RuntimeError("no webhook_url to emit to")
-        body = waha_envelope(event, payload, session)
         async with (
             aiohttp.ClientSession() as http,
             http.post(target, data=body, headers=waha_headers(body, self.webhook_secret)) as resp,
         ):
             return resp.status
+
+    async def _handle_session(self, request: web.Request) -> web.StreamResponse:
+        """WAHA's session control: start shows a QR, stop and logout disconnect."""
+        record, early = await self._admit(request)
+        if early is not None:
+            return early
+        session, action = request.match_info["session"], request.match_info["action"]
+        if action not in ("start", "stop", "logout"):
+            return self._reply(record, 404, {"statusCode": 404, "message": "Not Found"})
+        if self.webhook_url:
+            if action == "start":
+                qr = f"2@{secrets.token_urlsafe(24)},{secrets.token_urlsafe(16)}"
+                self._spawn(self.emit_bridge("qr", {"qr": qr}, session=session))
+            else:
+                reason = "LOGOUT" if action == "logout" else "STOPPED"
+                self._spawn(self.emit_bridge("disconnected", {"reason": reason}, session=session))
+        status = "STARTING" if action == "start" else "STOPPED"
+        return self._reply(record, 201, {"name": session, "status": status})
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        record, early = await self._admit(request)
+        if early is not None:
+            return early
+        media = self.media.get(request.match_info["media_id"])
+        if media is None:
+            return self._reply(record, 404, {"statusCode": 404, "message": "Not Found"})
+        record.status = 200
+        return web.Response(body=media.data, content_type=media.mime_type)
 
     async def _acks(self, ident: str, chat: str, session: str) -> None:
         await asyncio.sleep(0.05)
