@@ -76,17 +76,23 @@ def _notification(phone_number_id: str, value: dict[str, Any]) -> bytes:
     )
 
 
-def text_webhook(phone_number_id: str, sender: str, name: str, text: str) -> bytes:
-    """A customer's text message, with a fresh wamid."""
+def customer_webhook(
+    phone_number_id: str, sender: str, name: str, kind: str, content: dict[str, Any]
+) -> bytes:
+    """A customer's message of type `kind` (`content` is its object), with a fresh wamid."""
     message = {
         "from": sender,
         "id": "wamid.SIM-" + secrets.token_hex(12),
         "timestamp": str(int(time.time())),
-        "type": "text",
-        "text": {"body": text},
+        "type": kind,
+        kind: content,
     }
     contact = {"profile": {"name": name or sender}, "wa_id": sender}
     return _notification(phone_number_id, {"contacts": [contact], "messages": [message]})
+
+
+def text_webhook(phone_number_id: str, sender: str, name: str, text: str) -> bytes:
+    return customer_webhook(phone_number_id, sender, name, "text", {"body": text})
 
 
 def status_webhook(phone_number_id: str, wamid: str, recipient: str, status: str) -> bytes:

@@ -1,0 +1,259 @@
+"""The console's server features against a real gateway: message media fetched from
+the provider (Meta's media id, Kapso's proxy, a QR engine's own URL), streamed and
+cached; QR session control through the engine's API; the customer simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from providers.kapso.testing import FakeKapsoProxy
+from providers.meta_cloud.testing import customer_webhook
+from providers.qr_session.testing import FakeWahaEngine
+from providers.signing import hmac_hex
+from providers.testing import FakeGraphAPI
+from tests.support.images import png
+from tests.support.polling import eventually
+from tests.support.procs import Gateway
+from tests.support.tenants import (
+    ACCESS_TOKEN,
+    ACME_KEY,
+    ACME_PHONE_ID,
+    GLOBEX_KEY,
+    meta_sign,
+    two_tenant_config,
+)
+
+QR_SESSION = "acme-phone"
+ENGINE_KEY = "acme-engine-key"
+KAPSO_KEY = "acme-kapso-key"
+KAPSO_SECRET = "acme-kapso-secret"
+SIM_PHONE_ID = "309876543210003"
+
+
+def config(graph: FakeGraphAPI, engine: FakeWahaEngine, kapso: FakeKapsoProxy) -> dict[str, Any]:
+    data = two_tenant_config(graph.base_url)
+    data["tenants"][0]["channels"] += [
+        {
+            "id": "acme-qr",
+            "provider": "qr_session",
+            "session_id": QR_SESSION,
+            "engine_base_url": engine.base_url,
+            "engine_api_key": ENGINE_KEY,
+        },
+        {
+            "id": "acme-kapso",
+            "provider": "kapso",
+            "phone_number_id": "409876543210004",
+            "webhook_secret": KAPSO_SECRET,
+            "api_key": KAPSO_KEY,
+            "api_base_url": kapso.base_url,
+        },
+        {
+            "id": "acme-sim",
+            "provider": "meta_cloud",
+            "simulator": True,
+            "phone_number_id": SIM_PHONE_ID,
+            "app_secret": "sim-secret",
+            "verify_token": "sim-verify",
+            "access_token": "sim-token",
+        },
+    ]
+    return data
+
+
+@pytest.fixture
+async def fakes() -> AsyncIterator[tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy]]:
+    graph = FakeGraphAPI(expected_token=ACCESS_TOKEN)
+    engine = FakeWahaEngine(expected_token=ENGINE_KEY)
+    kapso = FakeKapsoProxy(expected_token=KAPSO_KEY)
+    for fake in (graph, engine, kapso):
+        await fake.start()
+    yield graph, engine, kapso
+    for fake in (graph, engine, kapso):
+        await fake.stop()
+
+
+@pytest.fixture
+async def gw(
+    gateways: Callable[..., Gateway], fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy]
+) -> Gateway:
+    return gateways(config(*fakes))
+
+
+def auth(key: str = ACME_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def post_meta(http: aiohttp.ClientSession, gw: Gateway, kind: str, content: Any) -> str:
+    body = customer_webhook(ACME_PHONE_ID, "15551230001", "Dana", kind, content)
+    async with http.post(f"{gw.url}/webhooks/meta", data=body, headers=meta_sign(body)) as resp:
+        assert resp.status == 200, await resp.text()
+    wamid: str = orjson.loads(body)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    return wamid
+
+
+async def stored(http: aiohttp.ClientSession, gw: Gateway, ident: str) -> bool:
+    """Whether the gateway knows the message yet (webhooks are applied after the ack)."""
+    async with http.get(f"{gw.url}/api/v1/messages/{ident}/media", headers=auth()) as resp:
+        return not (resp.status == 404 and "' not found" in await resp.text())
+
+
+async def get(
+    http: aiohttp.ClientSession, url: str, key: str | None = ACME_KEY
+) -> tuple[int, str, bytes]:
+    headers = auth(key) if key else {}
+    async with http.get(url, headers=headers) as resp:
+        return resp.status, resp.content_type, await resp.read()
+
+
+async def test_meta_media_is_fetched_with_the_token_streamed_and_cached(
+    gw: Gateway,
+    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    http: aiohttp.ClientSession,
+) -> None:
+    graph = fakes[0]
+    image = png()
+    media_id = graph.add_media(image, "image/png")
+    wamid = await post_meta(http, gw, "image", {"id": media_id, "mime_type": "image/png"})
+    url = f"{gw.url}/api/v1/messages/{wamid}/media"
+    await eventually(lambda: stored(http, gw, wamid), what="the image message stored")
+
+    assert (await get(http, url, None))[0] == 401
+    assert (await get(http, url, GLOBEX_KEY))[0] == 404  # another tenant's message
+    status, content_type, body = await get(http, url)
+    assert (status, content_type, body) == (200, "image/png", image)
+    calls = [r for r in graph.requests if r.method == "GET"]
+    assert [r.path for r in calls] == [f"/v23.0/{media_id}", graph.download_path]
+    assert all(r.header("Authorization") == f"Bearer {ACCESS_TOKEN}" for r in calls)
+
+    graph.clear()
+    assert await get(http, url) == (200, "image/png", image)  # from the disk cache
+    assert graph.requests == []
+
+
+async def test_a_message_without_media_is_not_found(
+    gw: Gateway, http: aiohttp.ClientSession
+) -> None:
+    wamid = await post_meta(http, gw, "text", {"body": "no picture here"})
+    await eventually(lambda: stored(http, gw, wamid), what="the text message stored")
+    status, _, body = await get(http, f"{gw.url}/api/v1/messages/{wamid}/media")
+    assert status == 404 and b"has no media" in body
+
+
+async def test_qr_engine_media_comes_from_the_engine_with_its_api_key(
+    gw: Gateway,
+    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    http: aiohttp.ClientSession,
+) -> None:
+    engine = fakes[1]
+    engine.webhook_url = f"{gw.url}/webhooks/qr/{QR_SESSION}"
+    audio = b"OggS" + bytes(range(256)) * 8
+    media_id = engine.add_media(audio, "audio/ogg")
+    payload = {
+        "id": "false_15551230002@c.us_3EB0AUDIO0001",
+        "timestamp": 1767225660,
+        "from": "15551230002@c.us",
+        "fromMe": False,
+        "body": "",
+        "hasMedia": True,
+        "media": {"url": engine.file_url(media_id, QR_SESSION), "mimetype": "audio/ogg"},
+        "_data": {"type": "ptt", "notifyName": "Eve"},
+    }
+    assert await engine.emit("message", payload, session=QR_SESSION) == 200
+    url = f"{gw.url}/api/v1/messages/{payload['id']}/media"
+    await eventually(lambda: stored(http, gw, str(payload["id"])), what="the voice note stored")
+    assert await get(http, url) == (200, "audio/ogg", audio)
+    files = [r for r in engine.requests if r.path.startswith("/api/files/")]
+    assert [r.header("X-Api-Key") for r in files] == [ENGINE_KEY]
+
+
+async def test_session_control_calls_the_engine_and_is_tenant_scoped(
+    gw: Gateway,
+    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    http: aiohttp.ClientSession,
+) -> None:
+    engine = fakes[1]
+    for action in ("start", "stop", "logout"):
+        url = f"{gw.url}/api/v1/sessions/{QR_SESSION}/{action}"
+        async with http.post(url, headers=auth()) as resp:
+            assert resp.status == 202, await resp.text()
+        async with http.post(url, headers=auth(GLOBEX_KEY)) as resp:
+            assert resp.status == 404
+    calls = [(r.path, r.header("X-Api-Key")) for r in engine.requests]
+    assert calls == [
+        (f"/api/sessions/{QR_SESSION}/{action}", ENGINE_KEY)
+        for action in ("start", "stop", "logout")
+    ]
+    async with http.post(f"{gw.url}/api/v1/sessions/{QR_SESSION}/reboot", headers=auth()) as resp:
+        assert resp.status == 404
+    async with http.post(f"{gw.url}/api/v1/sessions/{QR_SESSION}/start") as resp:
+        assert resp.status == 401
+
+
+async def test_the_simulator_posts_signed_webhooks_and_reports_statuses(
+    gw: Gateway, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{gw.url}/api/v1/simulator", headers=auth()) as resp:
+        channels = (await resp.json())["channels"]
+    assert [c["channelId"] for c in channels] == ["acme-sim"]  # never a real channel
+    async with http.get(f"{gw.url}/api/v1/simulator", headers=auth(GLOBEX_KEY)) as resp:
+        assert (await resp.json())["channels"] == []
+
+    said = {"channelId": "acme-sim", "from": "+1 555 000 7777", "name": "Sim", "text": "hello"}
+    for key, channel, status in ((GLOBEX_KEY, "acme-sim", 404), (ACME_KEY, "acme-meta", 404)):
+        body = said | {"channelId": channel}
+        async with http.post(
+            f"{gw.url}/api/v1/simulator/messages", json=body, headers=auth(key)
+        ) as resp:
+            assert resp.status == status
+    async with http.post(f"{gw.url}/api/v1/simulator/messages", json=said, headers=auth()) as resp:
+        assert resp.status == 202, await resp.text()
+
+    async def conversation() -> Any:
+        async with http.get(f"{gw.url}/api/v1/conversations", headers=auth()) as resp:
+            items = (await resp.json())["items"]
+        return next((c for c in items if c["contact"]["waId"] == "15550007777"), None)
+
+    conv = await eventually(conversation, what="the simulated customer's conversation")
+    reply = {"channelId": "acme-sim", "to": "15550007777", "text": {"body": "hi Sim"}}
+    async with http.post(f"{gw.url}/api/v1/messages", json=reply, headers=auth()) as resp:
+        sent = (await resp.json())["message"]
+    assert sent["status"] == "MESSAGE_STATUS_SENT"
+
+    async def status() -> str:
+        url = f"{gw.url}/api/v1/conversations/{conv['id']}/messages"
+        async with http.get(url, headers=auth()) as resp:
+            items = (await resp.json())["items"]
+        found = next(m for m in items if m["id"] == sent["id"])
+        return str(found["status"]) if found["status"] == "MESSAGE_STATUS_READ" else ""
+
+    await eventually(status, within=15, what="the reply read")
+
+
+async def test_kapso_media_goes_through_its_meta_proxy_with_its_api_key(
+    gw: Gateway,
+    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    http: aiohttp.ClientSession,
+) -> None:
+    kapso = fakes[2]
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(512)
+    media_id = kapso.add_media(video, "video/mp4")
+    body = customer_webhook(
+        "409876543210004", "15551230003", "Kai", "video", {"id": media_id, "mime_type": "video/mp4"}
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "X-Webhook-Signature": hmac_hex(KAPSO_SECRET, body),
+    }
+    async with http.post(f"{gw.url}/webhooks/kapso/acme-kapso", data=body, headers=headers) as resp:
+        assert resp.status == 200, await resp.text()
+    wamid = orjson.loads(body)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    await eventually(lambda: stored(http, gw, wamid), what="the video message stored")
+    assert await get(http, f"{gw.url}/api/v1/messages/{wamid}/media") == (200, "video/mp4", video)
+    gets = [r for r in kapso.requests if r.method == "GET"]
+    assert gets and all(r.header("X-API-Key") == KAPSO_KEY for r in gets)
