@@ -36,9 +36,10 @@ $(VENV)/.runtime: pyproject.toml
 	$(PIP) -e .
 	touch $@
 
-# Development tools: pytest, grpcio-testing, ruff, mypy, grpcio-tools.
+# Development tools: pytest, grpcio-testing, Playwright (driving the system's Chromium),
+# ruff, mypy, grpcio-tools.
 $(VENV)/.dev: $(VENV)/.runtime
-	bash tests/system-deps.sh $(PYTHON) node postgres
+	bash tests/system-deps.sh $(PYTHON) node postgres chromium
 	$(PIP) -e '.[dev]'
 	touch $@
 

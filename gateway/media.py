@@ -43,9 +43,11 @@ def media_cache(request: Request) -> MediaCache:
     return cache
 
 
-@bp.get("/<ident>/media")
+@bp.get("/<id>/media")
 @authenticated
-async def message_media(request: Request, rt: Runtime, tenant_id: str, ident: str) -> Any:
+async def message_media(request: Request, rt: Runtime, tenant_id: str, id: str) -> Any:
+    """`id`: the gateway id or the provider message id (the contract's `{id}`)."""
+    ident = id
     row = await repo.get_message(tenant_id, ident)
     if row is None:
         raise NotFound(f"message '{ident[:80]}' not found")

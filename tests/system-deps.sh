@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# usage: system-deps.sh PYTHON [node] [postgres]
+# usage: system-deps.sh PYTHON [node] [postgres] [chromium]
 # What wagate needs from the machine besides Python itself: the venv module, and for the
 # tests Node.js and npm (the Node test clients, and buf for lint) and the PostgreSQL server
-# binaries (initdb, pg_ctl, psql: tests start a throwaway server). Missing ones are
+# binaries (initdb, pg_ctl, psql: tests start a throwaway server), and Chromium for the
+# console's browser tests (Playwright drives Debian's build). Missing ones are
 # installed with apt-get when running as root, as on CI; otherwise this names them and fails.
 set -euo pipefail
 python=$1
@@ -16,6 +17,7 @@ for need in "$@"; do
 		command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ||
 			missing+=(postgresql)
 		;;
+	chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
 	*) echo "system-deps.sh: unknown need '$need'" >&2 && exit 2 ;;
 	esac
 done

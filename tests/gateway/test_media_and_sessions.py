@@ -23,28 +23,23 @@ from tests.support.tenants import (
     ACCESS_TOKEN,
     ACME_KEY,
     ACME_PHONE_ID,
+    ENGINE_KEY,
     GLOBEX_KEY,
+    QR_SESSION,
     meta_sign,
+    qr_channel,
+    simulated_channel,
     two_tenant_config,
 )
 
-QR_SESSION = "acme-phone"
-ENGINE_KEY = "acme-engine-key"
 KAPSO_KEY = "acme-kapso-key"
 KAPSO_SECRET = "acme-kapso-secret"
-SIM_PHONE_ID = "309876543210003"
 
 
 def config(graph: FakeGraphAPI, engine: FakeWahaEngine, kapso: FakeKapsoProxy) -> dict[str, Any]:
     data = two_tenant_config(graph.base_url)
     data["tenants"][0]["channels"] += [
-        {
-            "id": "acme-qr",
-            "provider": "qr_session",
-            "session_id": QR_SESSION,
-            "engine_base_url": engine.base_url,
-            "engine_api_key": ENGINE_KEY,
-        },
+        qr_channel(engine.base_url),
         {
             "id": "acme-kapso",
             "provider": "kapso",
@@ -53,15 +48,7 @@ def config(graph: FakeGraphAPI, engine: FakeWahaEngine, kapso: FakeKapsoProxy) -
             "api_key": KAPSO_KEY,
             "api_base_url": kapso.base_url,
         },
-        {
-            "id": "acme-sim",
-            "provider": "meta_cloud",
-            "simulator": True,
-            "phone_number_id": SIM_PHONE_ID,
-            "app_secret": "sim-secret",
-            "verify_token": "sim-verify",
-            "access_token": "sim-token",
-        },
+        simulated_channel(),
     ]
     return data
 
@@ -111,6 +98,12 @@ async def get(
         return resp.status, resp.content_type, await resp.read()
 
 
+async def media(http: aiohttp.ClientSession, gw: Gateway, ident: str) -> tuple[int, str, bytes]:
+    """The media route's answer for a message, once the gateway has stored it."""
+    await eventually(lambda: stored(http, gw, ident), what=f"message {ident} stored")
+    return await get(http, f"{gw.url}/api/v1/messages/{ident}/media")
+
+
 async def test_meta_media_is_fetched_with_the_token_streamed_and_cached(
     gw: Gateway,
     fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
@@ -120,13 +113,10 @@ async def test_meta_media_is_fetched_with_the_token_streamed_and_cached(
     image = png()
     media_id = graph.add_media(image, "image/png")
     wamid = await post_meta(http, gw, "image", {"id": media_id, "mime_type": "image/png"})
+    assert await media(http, gw, wamid) == (200, "image/png", image)
     url = f"{gw.url}/api/v1/messages/{wamid}/media"
-    await eventually(lambda: stored(http, gw, wamid), what="the image message stored")
-
     assert (await get(http, url, None))[0] == 401
     assert (await get(http, url, GLOBEX_KEY))[0] == 404  # another tenant's message
-    status, content_type, body = await get(http, url)
-    assert (status, content_type, body) == (200, "image/png", image)
     calls = [r for r in graph.requests if r.method == "GET"]
     assert [r.path for r in calls] == [f"/v23.0/{media_id}", graph.download_path]
     assert all(r.header("Authorization") == f"Bearer {ACCESS_TOKEN}" for r in calls)
@@ -140,8 +130,7 @@ async def test_a_message_without_media_is_not_found(
     gw: Gateway, http: aiohttp.ClientSession
 ) -> None:
     wamid = await post_meta(http, gw, "text", {"body": "no picture here"})
-    await eventually(lambda: stored(http, gw, wamid), what="the text message stored")
-    status, _, body = await get(http, f"{gw.url}/api/v1/messages/{wamid}/media")
+    status, _, body = await media(http, gw, wamid)
     assert status == 404 and b"has no media" in body
 
 
@@ -165,9 +154,7 @@ async def test_qr_engine_media_comes_from_the_engine_with_its_api_key(
         "_data": {"type": "ptt", "notifyName": "Eve"},
     }
     assert await engine.emit("message", payload, session=QR_SESSION) == 200
-    url = f"{gw.url}/api/v1/messages/{payload['id']}/media"
-    await eventually(lambda: stored(http, gw, str(payload["id"])), what="the voice note stored")
-    assert await get(http, url) == (200, "audio/ogg", audio)
+    assert await media(http, gw, str(payload["id"])) == (200, "audio/ogg", audio)
     files = [r for r in engine.requests if r.path.startswith("/api/files/")]
     assert [r.header("X-Api-Key") for r in files] == [ENGINE_KEY]
 
@@ -225,14 +212,14 @@ async def test_the_simulator_posts_signed_webhooks_and_reports_statuses(
         sent = (await resp.json())["message"]
     assert sent["status"] == "MESSAGE_STATUS_SENT"
 
-    async def status() -> str:
+    async def read() -> str:
         url = f"{gw.url}/api/v1/conversations/{conv['id']}/messages"
         async with http.get(url, headers=auth()) as resp:
             items = (await resp.json())["items"]
         found = next(m for m in items if m["id"] == sent["id"])
         return str(found["status"]) if found["status"] == "MESSAGE_STATUS_READ" else ""
 
-    await eventually(status, within=15, what="the reply read")
+    await eventually(read, within=15, what="the reply read")
 
 
 async def test_kapso_media_goes_through_its_meta_proxy_with_its_api_key(
@@ -253,7 +240,6 @@ async def test_kapso_media_goes_through_its_meta_proxy_with_its_api_key(
     async with http.post(f"{gw.url}/webhooks/kapso/acme-kapso", data=body, headers=headers) as resp:
         assert resp.status == 200, await resp.text()
     wamid = orjson.loads(body)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
-    await eventually(lambda: stored(http, gw, wamid), what="the video message stored")
-    assert await get(http, f"{gw.url}/api/v1/messages/{wamid}/media") == (200, "video/mp4", video)
+    assert await media(http, gw, wamid) == (200, "video/mp4", video)
     gets = [r for r in kapso.requests if r.method == "GET"]
     assert gets and all(r.header("X-API-Key") == KAPSO_KEY for r in gets)

@@ -59,3 +59,32 @@ def two_tenant_config(graph_url: str, **channel_extra: Any) -> dict[str, Any]:
             },
         ]
     }
+
+
+SIM_PHONE_ID = "309876543210003"
+QR_SESSION = "acme-phone"
+ENGINE_KEY = "acme-engine-key"
+
+
+def simulated_channel() -> dict[str, Any]:
+    """acme's simulated Meta channel (`simulator: true`): its customers are played."""
+    return {
+        "id": "acme-sim",
+        "provider": "meta_cloud",
+        "simulator": True,
+        "phone_number_id": SIM_PHONE_ID,
+        "app_secret": "sim-secret",
+        "verify_token": "sim-verify",
+        "access_token": "sim-token",
+    }
+
+
+def qr_channel(engine_url: str) -> dict[str, Any]:
+    """acme's QR-session channel, its engine at `engine_url`."""
+    return {
+        "id": "acme-qr",
+        "provider": "qr_session",
+        "session_id": QR_SESSION,
+        "engine_base_url": engine_url,
+        "engine_api_key": ENGINE_KEY,
+    }

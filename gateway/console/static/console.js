@@ -18,6 +18,8 @@ const state = {
   socket: null,
   lastEventId: "",
   typingTimer: 0,
+  liveSeq: 0, // orders conversations by live activity
+  early: new Map(), // message id -> a status that arrived before its message
   mediaUrls: [],
 };
 
@@ -139,14 +141,15 @@ function signOut(reason) {
   $("api-key").focus();
 }
 
-function start() {
+async function start() {
   $("login").hidden = true;
   $("app").hidden = false;
   show(location.hash.slice(1) || "inbox");
+  // Live first, then the lists: nothing that happens in between is missed.
+  await connect();
   loadConversations();
   loadSessions();
   loadSimulator();
-  connect();
 }
 
 // -- views -----------------------------------------------------------------------------
@@ -179,6 +182,11 @@ async function connect() {
   }
   const socket = io({ path: "/socket.io", transports: ["websocket", "polling"], auth: { token } });
   state.socket = socket;
+  const ready = new Promise((resolve) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", resolve);
+    setTimeout(resolve, 5000);
+  });
   socket.on("connect", () => {
     setLive(true);
     if (state.open) socket.emit("join:conversation", state.open);
@@ -200,11 +208,12 @@ async function connect() {
     }
   };
   socket.on("message:new", (p) => { seen(p); onMessage(p.message); });
-  socket.on("message:updated", (p) => { seen(p); onMessage(p.message); });
+  socket.on("message:updated", (p) => { seen(p); onMessage(p.message, false); });
   socket.on("message:status", (p) => { seen(p); onStatus(p); });
   socket.on("typing:start", (p) => { seen(p); onTyping(p.conversationId, true); });
   socket.on("typing:stop", (p) => { seen(p); onTyping(p.conversationId, false); });
   socket.on("session:updated", (p) => { seen(p); onSession(p); });
+  await ready;
 }
 
 function setLive(on, text) {
@@ -237,8 +246,9 @@ async function loadConversations() {
 
 function renderConversations() {
   const list = $("conversation-list");
-  const sorted = [...state.conversations.values()].sort(
-    (a, b) => (b.lastMessageAt || "").localeCompare(a.lastMessageAt || ""));
+  // What changed live is newer than anything loaded; the rest by their last message.
+  const sorted = [...state.conversations.values()].sort((a, b) =>
+    (b.liveSeq || 0) - (a.liveSeq || 0) || (b.lastMessageAt || "").localeCompare(a.lastMessageAt || ""));
   list.replaceChildren(...sorted.map((c) => el("li", {
     "data-testid": "conversation",
     "data-conversation-id": c.id,
@@ -273,6 +283,7 @@ async function openConversation(id) {
   if (state.socket) state.socket.emit("join:conversation", id);
   state.messages.clear();
   state.byProviderId.clear();
+  state.early.clear();
   releaseMedia();
   state.cursor = null;
   $("view-inbox").classList.add("open");
@@ -399,6 +410,11 @@ function bubble(m) {
   const error = (m.errors || [])[0];
   if (status === "failed" && error) node.append(el("div", { class: "error-text" }, error.title || error.message || "failed"));
   state.messages.set(m.id, node);
+  const early = state.early.get(m.id);
+  if (early) {
+    state.early.delete(m.id);
+    setStatus(node, statusWord(early.status), early.error);
+  }
   return node;
 }
 
@@ -416,7 +432,8 @@ function setStatus(node, status, error) {
 
 // -- live updates ----------------------------------------------------------------------
 
-function onMessage(m) {
+/** A new message (`fresh`), or a changed one (an edit) that keeps its place. */
+function onMessage(m, fresh = true) {
   if (!m || !m.conversationId) return;
   let conv = state.conversations.get(m.conversationId);
   if (!conv) {
@@ -424,7 +441,11 @@ function onMessage(m) {
     state.conversations.set(conv.id, conv);
   }
   const at = m.timestamp || m.createdAt || new Date().toISOString();
-  if (!conv.lastMessageAt || at >= conv.lastMessageAt) { conv.lastMessageAt = at; conv.last = m; }
+  if (fresh || (conv.last && conv.last.id === m.id)) conv.last = m;
+  if (fresh) {
+    conv.lastMessageAt = at;
+    conv.liveSeq = ++state.liveSeq;
+  }
   if (m.contact && m.contact.name && !conv.contact.name) conv.contact = m.contact;
   conv.fresh = true;
   renderConversations();
@@ -450,6 +471,7 @@ function onStatus(p) {
     node = m && state.messages.get(m.id);
   }
   if (node) setStatus(node, status, p.error);
+  else if (p.conversationId === state.open) state.early.set(p.messageId, p); // its bubble is on the way
   const conv = state.conversations.get(p.conversationId);
   if (conv && conv.last && conv.last.id === p.messageId) conv.last.status = p.status;
 }
