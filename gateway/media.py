@@ -1,6 +1,7 @@
 """`GET /api/v1/messages/{id}/media`: a message's media bytes, fetched from its
 provider with the channel's credentials, streamed to the client, bounded in size
-and kept in a disk cache (gateway/media_cache.py)."""
+and kept in a disk cache (gateway/media_cache.py). `POST /api/v1/media`: a file
+uploaded to a channel's provider, to send as media by its id."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 
 import aiohttp
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, file_stream
+from sanic.response import HTTPResponse, file_stream, json
 
 from core.errors import (
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PayloadError,
     SendError,
@@ -26,7 +28,7 @@ from storage import repo
 
 log = logging.getLogger("wagate.media")
 
-bp = Blueprint("media", url_prefix="/api/v1/messages")
+bp = Blueprint("media", url_prefix="/api/v1")
 
 MEDIA_KINDS = frozenset({"image", "audio", "video", "document", "sticker"})
 # WhatsApp's largest media (documents) is 100 MB.
@@ -43,7 +45,7 @@ def media_cache(request: Request) -> MediaCache:
     return cache
 
 
-@bp.get("/<id>/media")
+@bp.get("/messages/<id>/media")
 @authenticated
 async def message_media(request: Request, rt: Runtime, tenant_id: str, id: str) -> Any:
     """`id`: the gateway id or the provider message id (the contract's `{id}`)."""
@@ -75,6 +77,26 @@ async def message_media(request: Request, rt: Runtime, tenant_id: str, id: str) 
     return await _relay(
         request, rt.http, source.url, dict(source.headers), media.mime_type, cache, key
     )
+
+
+@bp.post("/media")
+@authenticated
+async def upload_media(request: Request, rt: Runtime, tenant_id: str) -> HTTPResponse:
+    """Multipart `channelId` and `file` (within the gateway's request size limit)."""
+    channel_id = (request.form.get("channelId") if request.form else None) or ""
+    upload = request.files.get("file") if request.files else None
+    if not channel_id or upload is None or not upload.body:
+        raise InvalidArgument("expected multipart fields 'channelId' and 'file'")
+    channel = rt.tenants.tenant_channel(tenant_id, channel_id)
+    mime_type = upload.type or "application/octet-stream"
+    try:
+        media_id = await channel.provider.upload_media(upload.body, mime_type, upload.name)
+    except UnsupportedContent as exc:
+        raise FailedPrecondition(str(exc)) from None
+    except (SendError, PayloadError) as exc:
+        raise Unavailable(f"the provider did not take the file: {exc}") from None
+    answer = {"id": media_id, "mimeType": mime_type, "filename": upload.name}
+    return json(answer, status=201)
 
 
 def _private() -> dict[str, str]:

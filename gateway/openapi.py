@@ -588,6 +588,45 @@ def _operations(proto: _ProtoSchemas) -> dict[str, dict[str, Any]]:
                 },
             },
         },
+        "/api/v1/media": {
+            "post": {
+                "tags": ["messaging"],
+                "summary": "Upload a file to a channel's provider, to send as media by its id",
+                "description": "Meta and Kapso channels; the file is within the gateway's "
+                "request size limit (4 MB). Send it with `POST /api/v1/messages` and "
+                '`{"image": {"id": ...}}` (or audio, video, document, sticker).',
+                "security": _AUTH,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["channelId", "file"],
+                                "properties": {
+                                    "channelId": {"type": "string"},
+                                    "file": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "mimeType": {"type": "string"},
+                                "filename": {"type": "string"},
+                            },
+                        },
+                        "Uploaded",
+                    ),
+                    **_errors(400, 401, 403, 404, 422, 503),
+                },
+            }
+        },
         "/console": {
             "get": {
                 "tags": ["meta"],

@@ -250,6 +250,10 @@ class Provider(ABC):
         a call); UnsupportedContent when this channel cannot tell."""
         raise UnsupportedContent(f"{self.kind} cannot fetch media")
 
+    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Upload a file to send as media; the provider's media id."""
+        raise UnsupportedContent(f"{self.kind} cannot upload media; send a link instead")
+
     async def control_session(self, action: str) -> None:
         """Start, stop or log out the engine session this channel drives."""
         raise UnsupportedContent(f"{self.kind} has no session to {action}")

@@ -107,6 +107,15 @@ class MetaCloudProvider(Provider):
     async def _post(self, body: dict[str, Any]) -> Any:
         return await send.graph_post(self.http, self.messages_url, self._token, body)
 
+    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        url = f"{self.api_base}/{self.phone_number_id}/media"
+        form = send.upload_form(data, mime_type, filename)
+        answer = await send.graph_request(self.http, "POST", url, "", form, headers=self._auth())
+        media_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(media_id, str) or not media_id:
+            raise PayloadError("the Graph API answered an upload without a media id")
+        return media_id
+
     async def media_source(self, media: message_pb2.MediaContent) -> MediaSource:
         """A media id resolves to a short-lived URL that needs the same credentials
         (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media)."""

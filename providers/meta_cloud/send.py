@@ -534,14 +534,14 @@ async def graph_request(
     method: str,
     url: str,
     access_token: str,
-    body: dict[str, Any] | None = None,
+    body: dict[str, Any] | aiohttp.FormData | None = None,
     *,
     timeout: float = 15.0,  # noqa: ASYNC109 -- a per-call aiohttp ClientTimeout
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """`graph_post` for any method; a GET sends no body."""
+    """`graph_post` for any method; a GET sends no body, a form goes as multipart."""
     request_headers = {"Accept": "application/json"}
-    if body is not None:
+    if isinstance(body, dict):
         request_headers["Content-Type"] = "application/json"
     request_headers |= auth_headers(access_token, headers)
     secrets = _secret_values(access_token, headers)
@@ -549,7 +549,7 @@ async def graph_request(
         async with http.request(
             method,
             url,
-            data=None if body is None else orjson.dumps(body),
+            data=orjson.dumps(body) if isinstance(body, dict) else body,
             headers=request_headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
             allow_redirects=False,
@@ -575,6 +575,16 @@ async def graph_request(
     if 200 <= status < 300:
         return decoded
     raise _masked(classify_error(status, decoded, retry_after=hint), secrets)
+
+
+def upload_form(data: bytes, mime_type: str, filename: str) -> aiohttp.FormData:
+    """The multipart body of `POST /{phone_number_id}/media`
+    (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media)."""
+    form = aiohttp.FormData()
+    form.add_field("messaging_product", "whatsapp")
+    form.add_field("type", mime_type)
+    form.add_field("file", data, filename=filename or "file", content_type=mime_type)
+    return form
 
 
 def parse_send_response(body: Any) -> SendResult:

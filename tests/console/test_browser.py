@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from providers.meta_cloud.testing import ReportingGraphAPI, customer_webhook
 from providers.qr_session.testing import FakeWahaEngine
@@ -176,3 +176,25 @@ async def test_another_tenant_sees_nothing_stored_or_live(page: Page, gw: Gatewa
     await page.get_by_test_id("nav-inbox").click()
     await page.wait_for_timeout(1500)  # long enough for a live event to have arrived
     await expect(page.get_by_test_id("conversation")).to_have_count(0)
+
+
+async def test_a_file_goes_out_as_media_and_is_shown(
+    page: Page, gw: Gateway, graph: ReportingGraphAPI
+) -> None:
+    await customer_says(gw, "15550000007", "Gus Files", "send me the label")
+    await sign_in(page, gw)
+    await conversation(page, "Gus Files").click()
+    await expect(page.get_by_test_id("message")).to_have_count(1)
+    label = png(40, 20)
+    await page.get_by_test_id("attach").set_input_files(
+        files=[FilePayload(name="label.png", mimeType="image/png", buffer=label)]
+    )
+    sent = await eventually(lambda: graph.messages(accepted_only=True), what="the media send")
+    media_id = sent[0]["image"]["id"]
+    assert graph.media[media_id].data == label  # uploaded to the provider first
+    reply = page.locator('[data-testid="message"][data-direction="outbound"]')
+    await expect(reply.locator("img")).to_be_visible(timeout=WAIT)
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-direction=outbound] img')]"
+        ".some((i) => i.complete && i.naturalWidth === 40)"
+    )

@@ -54,22 +54,31 @@ def config(graph: FakeGraphAPI, engine: FakeWahaEngine, kapso: FakeKapsoProxy) -
 
 
 @pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy]]:
-    graph = FakeGraphAPI(expected_token=ACCESS_TOKEN)
-    engine = FakeWahaEngine(expected_token=ENGINE_KEY)
-    kapso = FakeKapsoProxy(expected_token=KAPSO_KEY)
-    for fake in (graph, engine, kapso):
-        await fake.start()
-    yield graph, engine, kapso
-    for fake in (graph, engine, kapso):
-        await fake.stop()
+async def graph() -> AsyncIterator[FakeGraphAPI]:
+    async with FakeGraphAPI(expected_token=ACCESS_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[FakeWahaEngine]:
+    async with FakeWahaEngine(expected_token=ENGINE_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def kapso() -> AsyncIterator[FakeKapsoProxy]:
+    async with FakeKapsoProxy(expected_token=KAPSO_KEY) as fake:
+        yield fake
 
 
 @pytest.fixture
 async def gw(
-    gateways: Callable[..., Gateway], fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy]
+    gateways: Callable[..., Gateway],
+    graph: FakeGraphAPI,
+    engine: FakeWahaEngine,
+    kapso: FakeKapsoProxy,
 ) -> Gateway:
-    return gateways(config(*fakes))
+    return gateways(config(graph, engine, kapso))
 
 
 def auth(key: str = ACME_KEY) -> dict[str, str]:
@@ -106,10 +115,9 @@ async def media(http: aiohttp.ClientSession, gw: Gateway, ident: str) -> tuple[i
 
 async def test_meta_media_is_fetched_with_the_token_streamed_and_cached(
     gw: Gateway,
-    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    graph: FakeGraphAPI,
     http: aiohttp.ClientSession,
 ) -> None:
-    graph = fakes[0]
     image = png()
     media_id = graph.add_media(image, "image/png")
     wamid = await post_meta(http, gw, "image", {"id": media_id, "mime_type": "image/png"})
@@ -136,10 +144,9 @@ async def test_a_message_without_media_is_not_found(
 
 async def test_qr_engine_media_comes_from_the_engine_with_its_api_key(
     gw: Gateway,
-    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    engine: FakeWahaEngine,
     http: aiohttp.ClientSession,
 ) -> None:
-    engine = fakes[1]
     engine.webhook_url = f"{gw.url}/webhooks/qr/{QR_SESSION}"
     audio = b"OggS" + bytes(range(256)) * 8
     media_id = engine.add_media(audio, "audio/ogg")
@@ -161,10 +168,9 @@ async def test_qr_engine_media_comes_from_the_engine_with_its_api_key(
 
 async def test_session_control_calls_the_engine_and_is_tenant_scoped(
     gw: Gateway,
-    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    engine: FakeWahaEngine,
     http: aiohttp.ClientSession,
 ) -> None:
-    engine = fakes[1]
     for action in ("start", "stop", "logout"):
         url = f"{gw.url}/api/v1/sessions/{QR_SESSION}/{action}"
         async with http.post(url, headers=auth()) as resp:
@@ -224,10 +230,9 @@ async def test_the_simulator_posts_signed_webhooks_and_reports_statuses(
 
 async def test_kapso_media_goes_through_its_meta_proxy_with_its_api_key(
     gw: Gateway,
-    fakes: tuple[FakeGraphAPI, FakeWahaEngine, FakeKapsoProxy],
+    kapso: FakeKapsoProxy,
     http: aiohttp.ClientSession,
 ) -> None:
-    kapso = fakes[2]
     video = b"\x00\x00\x00\x18ftypmp42" + bytes(512)
     media_id = kapso.add_media(video, "video/mp4")
     body = customer_webhook(
@@ -243,3 +248,35 @@ async def test_kapso_media_goes_through_its_meta_proxy_with_its_api_key(
     assert await media(http, gw, wamid) == (200, "video/mp4", video)
     gets = [r for r in kapso.requests if r.method == "GET"]
     assert gets and all(r.header("X-API-Key") == KAPSO_KEY for r in gets)
+
+
+async def test_an_upload_goes_to_the_channels_provider(
+    gw: Gateway,
+    graph: FakeGraphAPI,
+    http: aiohttp.ClientSession,
+) -> None:
+
+    def form(channel: str) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("channelId", channel)
+        data.add_field(
+            "file", b"%PDF-1.4 tiny", filename="terms.pdf", content_type="application/pdf"
+        )
+        return data
+
+    url = f"{gw.url}/api/v1/media"
+    for key, channel, status in (
+        (None, "acme-meta", 401),
+        (GLOBEX_KEY, "acme-meta", 403),  # another tenant's channel
+        (ACME_KEY, "acme-qr", 422),  # engines take no uploads
+        (ACME_KEY, "acme-meta", 201),
+    ):
+        headers = auth(key) if key else {}
+        async with http.post(url, data=form(channel), headers=headers) as resp:
+            assert resp.status == status, await resp.text()
+            answer = await resp.json()
+    assert answer["mimeType"] == "application/pdf" and answer["filename"] == "terms.pdf"
+    stored_media = graph.media[answer["id"]]
+    assert (stored_media.data, stored_media.mime_type) == (b"%PDF-1.4 tiny", "application/pdf")
+    (upload,) = [r for r in graph.requests if r.path.endswith("/media")]
+    assert upload.header("Authorization") == f"Bearer {ACCESS_TOKEN}"

@@ -509,6 +509,44 @@ async function send(event) {
   }
 }
 
+/** The message kind WhatsApp gives a file of this type. */
+function mediaKind(type) {
+  for (const kind of ["image", "video", "audio"]) if (type.startsWith(`${kind}/`)) return kind;
+  return "document";
+}
+
+async function sendFile() {
+  const input = $("attach");
+  const file = input.files[0];
+  const conv = state.conversations.get(state.open);
+  if (!file || !conv) return;
+  const error = $("send-error");
+  error.hidden = true;
+  try {
+    const form = new FormData();
+    form.append("channelId", conv.channelId);
+    form.append("file", file, file.name);
+    const resp = await fetch("/api/v1/media", {
+      method: "POST", headers: { Authorization: `Bearer ${state.key}` }, body: form,
+    });
+    const uploaded = await resp.json().catch(() => null);
+    if (!resp.ok) throw new Error((uploaded && uploaded.error && uploaded.error.message) || `HTTP ${resp.status}`);
+    const kind = mediaKind(uploaded.mimeType);
+    const media = { id: uploaded.id, mimeType: uploaded.mimeType };
+    if (kind === "document") media.filename = file.name;
+    const answer = await api("/api/v1/messages", {
+      method: "POST",
+      body: { channelId: conv.channelId, to: conv.contact.waId || conv.contact.userId, [kind]: media },
+    });
+    onMessage(answer.message);
+  } catch (exc) {
+    error.textContent = `File not sent: ${exc.message}`;
+    error.hidden = false;
+  } finally {
+    input.value = "";
+  }
+}
+
 // -- sessions --------------------------------------------------------------------------
 
 async function loadSessions() {
@@ -603,6 +641,7 @@ async function simulate(event) {
 $("login-form").addEventListener("submit", signIn);
 $("logout").addEventListener("click", () => signOut(""));
 $("composer-form").addEventListener("submit", send);
+$("attach").addEventListener("change", sendFile);
 $("sim-form").addEventListener("submit", simulate);
 $("messages").addEventListener("scroll", loadOlder);
 $("back").addEventListener("click", () => { $("view-inbox").classList.remove("open"); });
