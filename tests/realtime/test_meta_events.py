@@ -58,6 +58,11 @@ def for_globex(name: str) -> bytes:
     return json.dumps(payload).encode()
 
 
+def stream(stub: pb_grpc.EventServiceStub, key: str, kinds: list[event_pb2.EventKind]) -> Any:
+    auth = (("authorization", f"Bearer {key}"),)
+    return stub.StreamEvents(pb.StreamEventsRequest(kinds=kinds), metadata=auth)
+
+
 async def read(call: Any, count: int) -> list[event_pb2.Event]:
     return [await asyncio.wait_for(call.read(), 10) for _ in range(count)]
 
@@ -70,21 +75,30 @@ async def test_account_template_and_message_changes_reach_their_tenant_only(
     async with grpc.aio.insecure_channel(gw.grpc_target) as channel:
         stub = pb_grpc.EventServiceStub(channel)
         wanted = [E.EVENT_KIND_ACCOUNT_UPDATED, E.EVENT_KIND_TEMPLATE_UPDATED]
-        auth = (("authorization", f"Bearer {ACME_KEY}"),)
-        call = stub.StreamEvents(pb.StreamEventsRequest(kinds=wanted), metadata=auth)
+        call = stream(stub, ACME_KEY, wanted)
+        theirs_call = stream(stub, GLOBEX_KEY, wanted)
         await call.initial_metadata()
+        await theirs_call.initial_metadata()
         for name in (
             "text.json",
             "account_update_restriction.json",
             "template_status_rejected.json",
             "message_edit.json",
             "message_revoke.json",
+            "user_preferences_stop.json",
+            "calls_connect.json",
         ):
             await post(http, gw, sample_bytes("meta", name))
         await post(http, gw, for_globex("template_quality_update.json"), GLOBEX)
 
         streamed = await read(call, 2)
+        (their_stream,) = await read(theirs_call, 1)
+        with pytest.raises(TimeoutError):  # globex's template event is not acme's
+            await asyncio.wait_for(call.read(), 1.5)
         call.cancel()
+        theirs_call.cancel()
+    assert their_stream.tenant_id == "globex"
+    assert their_stream.template_updated.waba_id == GLOBEX_WABA
     assert [e.WhichOneof("payload") for e in streamed] == ["account_updated", "template_updated"]
     assert {e.tenant_id for e in streamed} == {"acme"}
     assert streamed[0].account_updated.event == "ACCOUNT_RESTRICTION"
@@ -134,6 +148,19 @@ async def test_account_template_and_message_changes_reach_their_tenant_only(
         "providerMessageId": new["message"]["providerMessageId"],
         "conversationId": new["conversationId"],
     }
+
+    (contact,) = await acme.wait("contact:updated")
+    assert (contact["contact"]["marketingMessages"], contact["value"]) == ("stop", "stop")
+    assert contact["conversationId"] == new["conversationId"]
+    (call,) = await acme.wait("call:updated")
+    assert (call["call"]["event"], call["conversationId"]) == ("connect", new["conversationId"])
+
+    # A client resuming from before the account event is replayed the same payloads.
+    late = await clients().connect(
+        gw, ACME_KEY, "websocket", after=str(int(account["event_id"]) - 1)
+    )
+    assert (await late.wait("account:updated"))[0] == account
+    assert (await late.wait("message:deleted"))[0] == deleted
 
     (theirs,) = await globex.wait("template:updated")
     assert (theirs["wabaId"], theirs["quality"]) == (GLOBEX_WABA, "YELLOW")
