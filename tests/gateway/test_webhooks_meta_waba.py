@@ -16,7 +16,7 @@ from providers.testing import FakeGraphAPI
 from tests.support.gateway_db import db_count, db_rows
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
-from tests.support.samples import sample_bytes
+from tests.support.samples import sample_bytes, sample_path
 from tests.support.tenants import ACME_SECRET, GLOBEX_SECRET, meta_sign, two_tenant_config
 from wagate.v1 import event_pb2
 
@@ -132,3 +132,30 @@ async def test_channel_path_owns_account_changes(
         assert r.status == 200
     want = [("acme", "acme-meta", E.EVENT_KIND_TEMPLATE_UPDATED)]
     await eventually(lambda: logged(gw) == want, what="acme's template event")
+
+
+async def test_every_meta_fixture_is_acknowledged_and_stored(
+    gateways: Callable[..., Gateway], fake_graph: FakeGraphAPI, http: aiohttp.ClientSession
+) -> None:
+    """Each webhook field of Meta's reference, as the fixtures have them: 200, and every
+    delivery applied (none left failed or unparsed)."""
+    gw = gateways(declaring(fake_graph.base_url))
+    names = sorted(p.name for p in sample_path("meta", "text.json").parent.glob("*.json"))
+    assert len(names) > 50
+    for name in names:
+        status, answer = await post(http, gw, sample_bytes("meta", name), ACME_SECRET)
+        assert status == 200, (name, answer)
+
+    def states() -> set[str]:
+        return {str(s) for (s,) in db_rows(gw, "SELECT state FROM webhook_inbox")}
+
+    await eventually(lambda: states() == {"done"}, what="every delivery applied")
+    kinds = {int(k) for (k,) in db_rows(gw, "SELECT DISTINCT kind FROM event_log")}
+    # Statuses of messages never sent wait in status_event, as statuses do.
+    assert kinds == set(E.EventKind.values()) - {
+        E.EVENT_KIND_UNSPECIFIED,
+        E.EVENT_KIND_MESSAGE_STATUS,
+        E.EVENT_KIND_SESSION_UPDATED,
+        E.EVENT_KIND_TYPING,
+    }
+    assert db_count(gw, "SELECT count(*) FROM status_event") > 5
