@@ -1,7 +1,7 @@
 """The `wagate` command: `serve`, `check-config`, `migrate` and `--version`.
 
 Exit status: 0 done, 1 could not run (a port in use, the database unreachable),
-2 bad configuration. Failures are one line on stderr.
+2 bad configuration (also an unsupported `--workers`). Failures are one line on stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from core.errors import ConfigError
 from gateway.config import Settings, load_settings
 from gateway.logs import MaskingFormatter, setup_logging
-from gateway.preflight import database_unreachable
+from gateway.preflight import database_unreachable, port_in_use, unsupported_workers
 
 CONFIG_HELP = "YAML config (default: $WAGATE_CONFIG; with neither, the demo tenant)"
 
@@ -38,6 +38,13 @@ def parser() -> argparse.ArgumentParser:
     for name, summary in verbs.items():
         verb = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:])
         verb.add_argument("--config", metavar="PATH", help=CONFIG_HELP)
+        if name == "serve":
+            verb.add_argument(
+                "--workers",
+                type=int,
+                metavar="N",
+                help="processes sharing the ports (default: $WAGATE_WORKERS, else 1)",
+            )
     return top
 
 
@@ -54,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.secrets, settings.log_format)
     if args.command == "migrate":
         return migrate(settings)
+    workers = settings.workers if args.workers is None else args.workers
+    unsupported = unsupported_workers(workers, settings.database_url)
+    if unsupported:
+        print(f"wagate: config error: {unsupported}", file=sys.stderr)
+        return 2
     return serve(settings)
 
 
@@ -81,9 +93,13 @@ def migrate(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     from gateway.app import create_app
 
-    unreachable = database_unreachable(settings.database_url)
-    if unreachable:
-        print(f"wagate: cannot start: {unreachable}", file=sys.stderr)
+    problem = (
+        port_in_use(settings.http_host, settings.http_port, "HTTP")
+        or port_in_use(settings.http_host, settings.grpc_port, "gRPC")
+        or database_unreachable(settings.database_url)
+    )
+    if problem:
+        print(f"wagate: cannot start: {problem}", file=sys.stderr)
         return 1
 
     app = create_app(settings)

@@ -16,7 +16,7 @@ import aiohttp
 
 from gateway.bots.host import BotHost
 from gateway.bots.remote import BotServicer
-from gateway.bus import InProcessBus
+from gateway.bus import Bus, InProcessBus
 from gateway.config import Settings
 from gateway.grpc.auth import AuthInterceptor
 from gateway.grpc.events import EventServicer
@@ -73,15 +73,19 @@ async def compose(settings: Settings) -> Runtime:
     ingest.start()
     outbox.start()
 
-    grpc = await start_grpc(
-        settings.http_host,
-        settings.grpc_port,
-        AuthInterceptor(tenants),
-        messaging=MessagingServicer(outbox, typing),
-        sessions=SessionServicer(tenants),
-        events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
-        bots=BotServicer(bots),
-    )
+    try:
+        grpc = await start_grpc(
+            settings.http_host,
+            settings.grpc_port,
+            AuthInterceptor(tenants),
+            messaging=MessagingServicer(outbox, typing),
+            sessions=SessionServicer(tenants),
+            events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
+            bots=BotServicer(bots),
+        )
+    except OSError:  # its port was taken: stop what runs, or the process cannot exit
+        await _stop_parts(bots, outbox, ingest, bus, http)
+        raise
     return Runtime(
         settings=settings,
         http=http,
@@ -111,12 +115,18 @@ async def shutdown(rt: Runtime) -> None:
     next start, so a stuck step costs nothing.
     """
     await rt.grpc.stop(grace=5)
+    await _stop_parts(rt.bots, rt.outbox, rt.ingest, rt.bus, rt.http)
+
+
+async def _stop_parts(
+    bots: BotHost, outbox: Outbox, ingest: Ingest, bus: Bus, http: aiohttp.ClientSession
+) -> None:
     for name, step in (
-        ("bots", rt.bots.stop),
-        ("outbox", rt.outbox.stop),
-        ("ingest", rt.ingest.stop),
-        ("bus", rt.bus.stop),
-        ("http", rt.http.close),
+        ("bots", bots.stop),
+        ("outbox", outbox.stop),
+        ("ingest", ingest.stop),
+        ("bus", bus.stop),
+        ("http", http.close),
         ("database", close_database),
     ):
         try:

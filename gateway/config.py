@@ -46,6 +46,8 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     "grpc_port": int,
     "database_url": str,
     "redis_url": str,
+    # Processes sharing the ports (`wagate serve --workers N` overrides it).
+    "workers": int,
     "log_level": str,
     # text | json; unset: text when stderr is a terminal, JSON otherwise.
     "log_format": str,
@@ -96,6 +98,7 @@ class Settings:
     grpc_port: int = 50051
     database_url: str = "sqlite://data/wagate.sqlite3"
     redis_url: str | None = None
+    workers: int = 1
     log_level: str = "info"
     log_format: str | None = None
     access_log: bool = True

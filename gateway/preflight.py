@@ -1,5 +1,6 @@
-"""Checks `wagate serve` runs before it starts anything, so that a missing dependency is
-one line naming it (`database 10.0.0.5:5432 is unreachable`), not a traceback."""
+"""Checks `wagate serve` runs before it starts anything, so that a missing dependency, a
+port in use or an unsupported combination is one line naming it (`database
+10.0.0.5:5432 is unreachable`), not a traceback."""
 
 from __future__ import annotations
 
@@ -26,3 +27,45 @@ def database_unreachable(url: str, timeout: float = 5.0) -> str | None:
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         return f"database {host}:{port} is unreachable ({reason})"
+
+
+def port_in_use(host: str, port: int, what: str) -> str | None:
+    """Why `what` cannot listen on host:port, or None.
+
+    Binds the way a lone server does: SO_REUSEADDR (a port in TIME_WAIT is free) but
+    never SO_REUSEPORT, so a port another process listens on, even one that allows
+    sharing (grpc's default), is reported instead of silently shared.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"{what} host {host} cannot be resolved ({exc.strerror or exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            return f"{what} port {host}:{port} is not available ({reason})"
+    return None
+
+
+def unsupported_workers(workers: int, database_url: str) -> str | None:
+    """Why `--workers N` cannot run with these settings, or None.
+
+    Only one worker runs today: several need a bus that crosses processes (see
+    docs/scale-out.md). SQLite is refused on its own ground: a single-writer file
+    database that several processes would take turns locking.
+    """
+    if workers < 1:
+        return f"--workers must be at least 1, got {workers}"
+    if workers == 1:
+        return None
+    if urlsplit(database_url).scheme == "sqlite":
+        return f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time"
+    return (
+        f"--workers {workers} is not supported yet: events would not reach clients"
+        " connected to another worker (see docs/scale-out.md)"
+    )

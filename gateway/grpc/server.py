@@ -34,7 +34,9 @@ async def start_grpc(
     bots: BotServicer,
 ) -> aio.Server:
     """Serve the given servicers (built by `gateway.compose`), with health and reflection."""
-    server = aio.server(interceptors=[auth])
+    # grpc sets SO_REUSEPORT by default: a second gateway on the same port would bind
+    # too and silently take half the calls. Exclusive, so that it fails instead.
+    server = aio.server(interceptors=[auth], options=[("grpc.so_reuseport", 0)])
     messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(  # type: ignore[no-untyped-call]
         messaging, server
     )
@@ -58,8 +60,12 @@ async def start_grpc(
         reflection.SERVICE_NAME,
     ]
     reflection.enable_server_reflection(services, server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
-        raise OSError(f"cannot bind gRPC to {host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # newer grpcio raises where older ones returned 0
+        bound = 0
+    if bound == 0:
+        raise OSError(f"gRPC port {host}:{port} is not available")
     await server.start()
     for name in ("", *services[:-2]):  # ours, not health and reflection themselves
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
