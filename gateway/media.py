@@ -131,8 +131,8 @@ async def _relay(
         try:
             async for chunk in upstream.content.iter_chunked(_CHUNK):
                 size += len(chunk)
-                if size > MAX_BYTES:
-                    log.warning("media over the size bound cut off", extra={"url_host": url[:40]})
+                if size > MAX_BYTES:  # no Content-Length said so: cut off here
+                    log.warning("media over the size bound cut off", extra={"message_id": key[1]})
                     break
                 part.write(chunk)
                 await response.send(chunk)
@@ -140,9 +140,9 @@ async def _relay(
                 complete = True
         finally:
             part.close()
+            if not complete:  # cut off, or the client went away
+                cache.discard(part.name)
         if complete:
             await response.eof()
             cache.put(*key, part.name, content_type)
-        else:
-            cache.discard(part.name)
     return None
