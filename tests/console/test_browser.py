@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import grpc
 from playwright.async_api import FilePayload, Page, expect
 
 from providers.meta_cloud.testing import ReportingGraphAPI, customer_webhook
@@ -15,6 +16,7 @@ from tests.support.images import png
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
 from tests.support.tenants import ACME_KEY, ACME_PHONE_ID, GLOBEX_KEY, QR_SESSION, meta_sign
+from wagate.v1 import messaging_service_pb2, messaging_service_pb2_grpc
 
 WAIT = 10_000  # ms: what a person would wait for a live update, at most
 
@@ -198,3 +200,20 @@ async def test_a_file_goes_out_as_media_and_is_shown(
         "() => [...document.querySelectorAll('[data-direction=outbound] img')]"
         ".some((i) => i.complete && i.naturalWidth === 40)"
     )
+
+
+async def test_the_typing_indicator_follows_the_conversation(page: Page, gw: Gateway) -> None:
+    await customer_says(gw, "15550000008", "Hal Waiting", "anyone?")
+    await sign_in(page, gw)
+    await conversation(page, "Hal Waiting").click()
+    await expect(page.get_by_test_id("message")).to_have_count(1)
+    conversation_id = await conversation(page, "Hal Waiting").get_attribute("data-conversation-id")
+    async with grpc.aio.insecure_channel(gw.grpc_target) as channel:
+        stub = messaging_service_pb2_grpc.MessagingServiceStub(channel)
+        request = messaging_service_pb2.SendTypingRequest(conversation_id=conversation_id)
+        await stub.SendTyping(request, metadata=(("authorization", f"Bearer {ACME_KEY}"),))
+    await expect(page.get_by_test_id("typing")).to_be_visible(timeout=WAIT)
+
+    await page.get_by_test_id("composer").fill("Here!")  # a reply ends the indicator
+    await page.get_by_test_id("send").click()
+    await expect(page.get_by_test_id("typing")).to_be_hidden(timeout=WAIT)
