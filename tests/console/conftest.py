@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from providers.meta_cloud.testing import ReportingGraphAPI
 from providers.qr_session.testing import FakeWahaEngine
@@ -26,6 +26,8 @@ from tests.support.tenants import (
     two_tenant_config,
 )
 
+# A loaded machine (the whole suite on two cores) can be slow to render and to deliver.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
