@@ -45,7 +45,7 @@ HTTP_REQUEST_SECONDS = _histogram(
 WEBHOOKS = _counter(
     "wagate_webhooks_total",
     "Webhook deliveries by provider and outcome "
-    "(accepted, bad_signature, bad_payload, unknown_channel)",
+    "(accepted, bad_signature, bad_payload, unknown_channel, backlog, unrecorded)",
     *("provider", "outcome"),
 )
 INGEST_BACKLOG_ROWS = _gauge(

@@ -50,7 +50,7 @@ async def compose(settings: Settings) -> Runtime:
     tenants = Tenants(settings)
     tenants.bind_http(http)
     bus = InProcessBus()
-    ingest = Ingest(tenants, bus)
+    ingest = Ingest(tenants, bus, max_backlog=settings.max_backlog)
     outbox = Outbox(tenants, bus)
     streams = Hub()  # gRPC event streams
     typing = TypingTimers(bus.publish)

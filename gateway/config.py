@@ -57,6 +57,9 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     # must share it; unset means a random key per process), and the per-client buffer.
     "realtime_secret": str,
     "realtime_buffer": int,
+    # Webhooks acknowledged and not applied yet, above which new ones are refused with
+    # 503 and Retry-After so the provider retries later (0: no bound).
+    "max_backlog": int,
     # Media fetched for GET /api/v1/messages/{id}/media: where it is cached, and how much.
     "media_cache_dir": str,
     "media_cache_mb": int,
@@ -104,6 +107,7 @@ class Settings:
     access_log: bool = True
     realtime_secret: str | None = field(default=None, repr=False)
     realtime_buffer: int = 1000
+    max_backlog: int = 100_000
     media_cache_dir: str = "data/media-cache"
     media_cache_mb: int = 256
     tenants: tuple[TenantConfig, ...] = ()
@@ -238,6 +242,8 @@ def build_settings(
         raise ConfigError(f"log_format: expected text or json, got '{values['log_format']}'")
     if values.get("realtime_buffer", 1) < 1:
         raise ConfigError("realtime_buffer: must be at least 1")
+    if values.get("max_backlog", 0) < 0:
+        raise ConfigError("max_backlog: must be 0 (no bound) or more")
     if "database_url" in values and "@" in values["database_url"]:
         secrets.add(values["database_url"])
     return Settings(**values, tenants=tenants, demo=demo, secrets=frozenset(secrets))

@@ -125,21 +125,47 @@ def waves(items: Sequence[Item]) -> list[dict[Kind | None, list[Item]]]:
 
 class Ingest:
     def __init__(
-        self, tenants: Tenants, bus: Bus, batch: int = 200, max_defer: float = 0.25
+        self,
+        tenants: Tenants,
+        bus: Bus,
+        batch: int = 200,
+        max_defer: float = 0.25,
+        max_backlog: int = 0,
     ) -> None:
         self.tenants = tenants
         self.bus = bus
         self.batch = batch
         self.max_defer = max_defer
-        self.writer = InboxWriter(on_commit=self._wake)
+        self.max_backlog = max_backlog  # 0: no bound
+        self.writer = InboxWriter(on_commit=self._committed)
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._cursor = 0
+        self._backlog = 0
         self._task: asyncio.Task[None] | None = None
 
     def accept(self, records: list[InboxRecord]) -> Awaitable[Any]:
         """Durably record webhook deliveries: await the result, done once committed."""
         return self.writer.write(records)
+
+    @property
+    def backlog(self) -> int:
+        """Rows this process committed and has not applied yet.
+
+        Counted in memory, so that the check costs nothing per webhook: committed rows
+        add, applied rows subtract, and it is reset to 0 whenever the inbox is found
+        empty (PostgreSQL counts redeliveries in until then). Rows a previous run left
+        pending are not counted.
+        """
+        return self._backlog
+
+    def over_bound(self) -> bool:
+        """True while new webhooks should be refused (503) so the providers retry later."""
+        return 0 < self.max_backlog <= self._backlog
+
+    def _committed(self, rows: int) -> None:
+        self._backlog += rows
+        self._wake()
 
     def _wake(self) -> None:
         self._idle.clear()
@@ -170,12 +196,14 @@ class Ingest:
                     await self._yield_to_acks()
                     await self._process(rows)
                     self._cursor = rows[-1].id
+                    self._backlog = max(self._backlog - len(rows), 0)
             except Exception:
                 log.exception("reading the inbox failed; retrying")
                 await asyncio.sleep(1)
                 self._wakeup.set()
                 continue
-            if not self._wakeup.is_set():
+            if not self._wakeup.is_set():  # nothing committed since the empty read
+                self._backlog = 0
                 self._idle.set()
 
     async def _yield_to_acks(self) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 
-from core.errors import PayloadError, SignatureError
+from core.errors import PayloadError, SignatureError, Unavailable
 from core.metrics import WEBHOOKS
-from gateway.rest import error_json
+from gateway.rest import error_json, error_response
 from gateway.runtime import Runtime
 from gateway.tenants import ChannelRuntime
 from providers.base import WebhookRequest
@@ -25,6 +25,9 @@ from wagate.v1 import event_pb2
 log = logging.getLogger("wagate.webhooks")
 
 bp = Blueprint("webhooks", url_prefix="/webhooks")
+
+# Seconds a provider is asked to wait before it retries a webhook refused with 503.
+RETRY_AFTER_S = 5
 
 
 def _runtime(request: Request) -> Runtime:
@@ -76,6 +79,8 @@ async def provider_notify(request: Request, slug: str, key: str) -> HTTPResponse
 async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPResponse:
     """The shared webhook path for every provider kind."""
     rt = _runtime(request)
+    if rt.ingest.over_bound():
+        return _unavailable(kind, "backlog", "too many webhooks wait to be applied; retry later")
     req = WebhookRequest(body=request.body, headers=request.headers, query=request.args)
     try:
         if channel_id is not None:
@@ -137,9 +142,21 @@ async def receive(request: Request, kind: str, channel_id: str | None) -> HTTPRe
         records.append(record)
     for ch, accounts in owners.values():
         records.append(_account_record(ch, kind, req, payload, accounts))
-    await rt.ingest.accept(records)
+    try:
+        await rt.ingest.accept(records)
+    except Exception as exc:  # the database is unreachable (or failing): nothing was recorded
+        log.warning("webhook not recorded", extra={"provider": kind, "error": type(exc).__name__})
+        return _unavailable(kind, "unrecorded", "the webhook could not be recorded; retry later")
     _accepted(kind).inc()
     return text("OK")
+
+
+def _unavailable(kind: str, outcome: str, message: str) -> HTTPResponse:
+    """503 with Retry-After: the provider keeps the delivery and sends it again."""
+    WEBHOOKS.labels(kind, outcome).inc()
+    answer = error_response(Unavailable(message))
+    answer.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return answer
 
 
 def _account_candidates(

@@ -76,7 +76,7 @@ class PendingRow:
 class InboxWriter:
     """Group-commits concurrent inserts; `write` returns once its rows are committed."""
 
-    def __init__(self, on_commit: Callable[[], None], max_batch: int = 512) -> None:
+    def __init__(self, on_commit: Callable[[int], None], max_batch: int = 512) -> None:
         self._on_commit = on_commit
         self._commits: GroupCommit[InboxRecord, None] = GroupCommit(
             "inbox-writer", self._insert, max_batch
@@ -102,7 +102,9 @@ class InboxWriter:
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
         if await writer().run(_insert, records, now()):
-            self._on_commit()  # redeliveries alone leave ingest nothing to do
+            # How many rows were offered (PostgreSQL does not say how many were new);
+            # redeliveries alone leave ingest nothing to do.
+            self._on_commit(len(records))
         return [None] * len(records)
 
 

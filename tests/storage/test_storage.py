@@ -421,7 +421,7 @@ async def test_idempotency_key_is_unique_per_tenant(db: str) -> None:
 async def test_inbox_dedups_on_channel_and_key(db: str) -> None:
     commits = 0
 
-    def on_commit() -> None:
+    def on_commit(rows: int) -> None:
         nonlocal commits
         commits += 1
 

@@ -152,9 +152,28 @@ class Postgres:
         )
         return f"{self.url_base}/{name}"
 
+    def start_server(self) -> None:
+        """Start the server on its port (again, after `stop_server`: an outage ends)."""
+        base = self.datadir.parent
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir),
+            "-w",
+            "-l",
+            str(base / "pg.log"),
+            "-o",
+            f"-p {self.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+
+    def stop_server(self) -> None:
+        """Stop the server, keeping its data: an outage, until `start_server`."""
+        self.run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
     def stop(self) -> None:
         try:
-            self.run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+            self.stop_server()
         finally:
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
@@ -174,17 +193,7 @@ def start_postgres() -> Postgres:
         shutil.chown(base, user)
     pg = Postgres(datadir, free_port(), user)
     pg.run("initdb", "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    pg.run(
-        "pg_ctl",
-        "-D",
-        str(datadir),
-        "-w",
-        "-l",
-        str(base / "pg.log"),
-        "-o",
-        f"-p {pg.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
-        "start",
-    )
+    pg.start_server()
     pg.run(
         "psql",
         "-h",
