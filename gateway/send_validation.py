@@ -16,27 +16,28 @@ from collections.abc import Sequence
 
 from core.errors import InvalidArgument
 from providers.base import Capabilities
+from providers.limits import (
+    BUTTON_ID,
+    BUTTON_TITLE,
+    CAPTION,
+    INTERACTIVE_BODY,
+    INTERACTIVE_FOOTER,
+    INTERACTIVE_HEADER,
+    LIST_BUTTON,
+    MAX_BUTTONS,
+    MAX_ROWS,
+    MAX_SECTIONS,
+    ROW_DESCRIPTION,
+    ROW_ID,
+    ROW_TITLE,
+    SECTION_TITLE,
+    TEMPLATE_HEADER_TEXT,
+    TEXT_BODY,
+)
 from wagate.v1 import message_pb2, messaging_service_pb2
 
 M = message_pb2
 
-TEXT_BODY = 4096
-CAPTION = 1024
-INTERACTIVE_BODY = 1024
-INTERACTIVE_HEADER = 60
-INTERACTIVE_FOOTER = 60
-MAX_BUTTONS = 3
-BUTTON_TITLE = 20
-BUTTON_ID = 256
-LIST_BUTTON = 20
-MAX_SECTIONS = 10
-MAX_ROWS = 10
-SECTION_TITLE = 24
-ROW_ID = 200
-ROW_TITLE = 24
-ROW_DESCRIPTION = 72
-# A template's header text parameter; body parameters are bounded by the body itself.
-TEMPLATE_HEADER_TEXT = 60
 
 _MEDIA = ("image", "audio", "video", "document", "sticker")
 _CAPTIONED = ("image", "video", "document")

@@ -24,15 +24,9 @@ import orjson
 
 from providers.accepted import accepted_without_id
 from providers.base import ErrorKind, OutboundMessage, SendError, SendResult, UnsupportedContent
+from providers.limits import MAX_BUTTONS, MAX_ROWS, MAX_SECTIONS
 from providers.meta_cloud.errors import kind_of
 from wagate.v1 import message_pb2
-
-# Meta's structural limits for interactive messages (reply buttons and list messages in
-# the send-messages reference above); breaking them is a permanent 131009/100 error, so
-# we refuse before sending.
-MAX_REPLY_BUTTONS = 3
-MAX_LIST_SECTIONS = 10
-MAX_LIST_ROWS = 10
 
 # Anything that is not a phone number (digits and the separators Meta accepts) is an
 # opaque recipient id, e.g. a BSUID "user.9373...", and is sent unchanged.
@@ -221,13 +215,14 @@ def _unique(values: list[str], what: str) -> None:
 
 
 def _buttons_action(action: message_pb2.ButtonsAction) -> dict[str, Any]:
+    """Meta's reply-buttons object; breaking its limits is a permanent 131009/100 error,
+    so it is refused here before any call."""
     buttons = list(action.buttons)
     if not buttons:
         raise UnsupportedContent("reply-buttons message has no buttons")
-    if len(buttons) > MAX_REPLY_BUTTONS:
+    if len(buttons) > MAX_BUTTONS:
         raise UnsupportedContent(
-            f"reply-buttons message has {len(buttons)} buttons; Meta allows at most "
-            f"{MAX_REPLY_BUTTONS}"
+            f"reply-buttons message has {len(buttons)} buttons; Meta allows at most {MAX_BUTTONS}"
         )
     for button in buttons:
         if not button.id or not button.title:
@@ -245,14 +240,14 @@ def _list_action(action: message_pb2.ListAction) -> dict[str, Any]:
     sections = list(action.sections)
     if not sections:
         raise UnsupportedContent("list message has no sections")
-    if len(sections) > MAX_LIST_SECTIONS:
+    if len(sections) > MAX_SECTIONS:
         raise UnsupportedContent(
-            f"list message has {len(sections)} sections; Meta allows at most {MAX_LIST_SECTIONS}"
+            f"list message has {len(sections)} sections; Meta allows at most {MAX_SECTIONS}"
         )
     rows = [row for section in sections for row in section.rows]
-    if len(rows) > MAX_LIST_ROWS:
+    if len(rows) > MAX_ROWS:
         raise UnsupportedContent(
-            f"list message has {len(rows)} rows; Meta allows at most {MAX_LIST_ROWS} in total"
+            f"list message has {len(rows)} rows; Meta allows at most {MAX_ROWS} in total"
         )
     for section in sections:
         if not section.rows:
