@@ -280,3 +280,25 @@ async def test_an_upload_goes_to_the_channels_provider(
     assert (stored_media.data, stored_media.mime_type) == (b"%PDF-1.4 tiny", "application/pdf")
     (upload,) = [r for r in graph.requests if r.path.endswith("/media")]
     assert upload.header("Authorization") == f"Bearer {ACCESS_TOKEN}"
+
+
+async def test_the_demo_walks_a_simulated_qr_session_to_ready(
+    gateways: Callable[..., Gateway], http: aiohttp.ClientSession
+) -> None:
+    demo = gateways(None)
+    key = {"Authorization": "Bearer demo-api-key"}
+    session = f"{demo.url}/api/v1/sessions/demo-main"
+
+    async def status(wanted: str) -> bool:
+        async with http.get(session, headers=key) as resp:
+            return bool((await resp.json())["status"] == wanted)
+
+    async with http.post(f"{session}/start", headers=key) as resp:
+        assert resp.status == 202
+    await eventually(lambda: status("qr_generated"), what="a QR from the simulated engine")
+    scan = f"{demo.url}/api/v1/simulator/sessions/demo-main/scan"
+    async with http.post(scan, headers=auth()) as resp:
+        assert resp.status == 401  # a key the demo does not know
+    async with http.post(scan, headers=key) as resp:
+        assert resp.status == 202
+    await eventually(lambda: status("session_connected"), what="the session ready")
