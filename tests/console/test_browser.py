@@ -143,6 +143,12 @@ async def test_the_qr_is_shown_then_gone_when_the_session_connects(
     assert [r.header("X-Api-Key") for r in starts] == ["acme-engine-key"]
     await screenshot(page, "sessions")
 
+    first = await session.get_by_test_id("qr").get_attribute("src")
+    await engine.emit_bridge("qr", {"qr": "2@rotated,qr,payload"}, session=QR_SESSION)
+    await expect(session.get_by_test_id("qr")).not_to_have_attribute(
+        "src", first or "", timeout=WAIT
+    )
+
     await engine.scan(session=QR_SESSION)
     await expect(session).to_have_attribute("data-status", "session_connected", timeout=WAIT)
     await expect(session.get_by_test_id("qr")).to_have_count(0)
