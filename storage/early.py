@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storage.messages import StoredMessage
-from storage.sql import Sql, chunks, placeholders
+from storage.sql import Columns, Sql, chunks, flat, placeholders
 
 
 def by_provider_key(targets: Sequence[StoredMessage]) -> dict[tuple[str, str], StoredMessage]:
@@ -18,6 +18,22 @@ def by_provider_key(targets: Sequence[StoredMessage]) -> dict[tuple[str, str], S
         for s in targets
         if s.message.provider_message_id
     }
+
+
+async def record(
+    sql: Sql, table: str, columns: Columns, rows: Sequence[tuple[Any, ...]]
+) -> set[tuple[str, str]]:
+    """Insert reports once each (the table's unique key drops redeliveries); returns the
+    (channel id, provider message id) of those that were new."""
+    fresh: set[tuple[str, str]] = set()
+    for chunk in chunks(rows, columns.per_statement):
+        got = await sql.rows(
+            f"INSERT INTO {table} ({columns}) VALUES {columns.values(len(chunk))}"
+            " ON CONFLICT DO NOTHING RETURNING channel_id, provider_message_id",
+            flat(chunk),
+        )
+        fresh.update((r["channel_id"], r["provider_message_id"]) for r in got)
+    return fresh
 
 
 async def unapplied(

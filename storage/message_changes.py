@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.early import by_provider_key, mark_applied, unapplied
+from storage.early import by_provider_key, mark_applied, record, unapplied
 from storage.events import append_events
 from storage.messages import StoredMessage, content_type, messages_by_provider_id
-from storage.sql import Columns, Sql, chunks, flat
+from storage.sql import Columns, Sql
 from storage.times import now, to_ts
 from wagate.v1 import event_pb2, message_pb2
 
@@ -49,14 +49,7 @@ async def apply_changes(sql: Sql, items: Sequence[Item]) -> list[event_pb2.Event
             continue
         seen.add((event.channel_id, change_id))
         rows.append((event.channel_id, original, change_id, event.SerializeToString(), False, at))
-    fresh: set[tuple[str, str]] = set()
-    for chunk in chunks(rows, _CHANGE.per_statement):
-        got = await sql.rows(
-            f"INSERT INTO message_change ({_CHANGE}) VALUES {_CHANGE.values(len(chunk))}"
-            " ON CONFLICT DO NOTHING RETURNING channel_id, provider_message_id",
-            flat(chunk),
-        )
-        fresh.update((r["channel_id"], r["provider_message_id"]) for r in got)
+    fresh = await record(sql, "message_change", _CHANGE, rows)
     if not fresh:
         return []
     return await apply_pending_changes(sql, await messages_by_provider_id(sql, fresh))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.early import by_provider_key, mark_applied, unapplied
+from storage.early import by_provider_key, mark_applied, record, unapplied
 from storage.events import append_events, status_event
 from storage.messages import StoredMessage, messages_by_provider_id, save_status
 from storage.sql import Columns, Sql, chunks, flat
@@ -42,14 +42,7 @@ async def apply_statuses(
         rows.append(
             (channel_id, st.provider_message_id, st.status, st.SerializeToString(), False, at)
         )
-    fresh: set[tuple[str, str]] = set()
-    for chunk in chunks(rows, _STATUS.per_statement):
-        got = await sql.rows(
-            f"INSERT INTO status_event ({_STATUS}) VALUES {_STATUS.values(len(chunk))}"
-            " ON CONFLICT DO NOTHING RETURNING channel_id, provider_message_id",
-            flat(chunk),
-        )
-        fresh.update((r["channel_id"], r["provider_message_id"]) for r in got)
+    fresh = await record(sql, "status_event", _STATUS, rows)
     events: list[event_pb2.Event] = []
     if fresh:
         events = await apply_pending_statuses(sql, await messages_by_provider_id(sql, fresh))
