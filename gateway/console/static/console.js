@@ -71,7 +71,7 @@ const STATUS_WORDS = {
   MESSAGE_STATUS_PLAYED: "played", MESSAGE_STATUS_FAILED: "failed",
   MESSAGE_STATUS_RECEIVED: "received",
 };
-const TICKS = { pending: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", played: "✓✓", failed: "⚠" };
+const TICKS = { pending: "…", sent: "✓", delivered: "✓✓", read: "✓✓", played: "✓✓", failed: "!" };
 const RANK = { pending: 1, sent: 2, delivered: 3, read: 4, played: 5, failed: 6, received: 0 };
 const statusWord = (s) => STATUS_WORDS[s] || "pending";
 const direction = (m) => (m.direction === "DIRECTION_OUTBOUND" ? "outbound" : "inbound");
@@ -95,7 +95,7 @@ function summary(m) {
   for (const kind of MEDIA) {
     if (m[kind]) return m[kind].caption || `[${kind}]`;
   }
-  if (m.location) return `📍 ${m.location.name || "Location"}`;
+  if (m.location) return `Location: ${m.location.name || m.location.address || "pinned"}`;
   if (m.reaction) return `Reacted ${m.reaction.emoji || "(removed)"}`;
   if (m.buttonReply) return m.buttonReply.title;
   if (m.listReply) return m.listReply.title;
@@ -340,7 +340,7 @@ function mediaElement(m, kind) {
     alt: tag === "img" ? media.caption || kind : null,
     controls: tag === "audio" || tag === "video",
     class: "media",
-  }, tag === "a" ? `📄 ${media.filename || "document"}` : null);
+  }, tag === "a" ? `Document: ${media.filename || "download"}` : null);
   node.dataset.loading = "true";
   fetch(`/api/v1/messages/${encodeURIComponent(m.id)}/media`, {
     headers: { Authorization: `Bearer ${state.key}` },
@@ -367,7 +367,7 @@ function content(m) {
   if (m.location) {
     const l = m.location;
     const where = `${Number(l.latitude).toFixed(5)}, ${Number(l.longitude).toFixed(5)}`;
-    return [el("div", {}, `📍 ${l.name || "Location"}`),
+    return [el("div", {}, `Location: ${l.name || "pinned"}`),
       l.address ? el("div", { class: "small" }, l.address) : null,
       el("a", { href: `https://www.openstreetmap.org/?mlat=${l.latitude}&mlon=${l.longitude}`,
         target: "_blank", rel: "noopener noreferrer", class: "small" }, where)];
