@@ -37,9 +37,9 @@ $(VENV)/.runtime: pyproject.toml
 	touch $@
 
 # Development tools: pytest, grpcio-testing, Playwright (driving the system's Chromium),
-# ruff, mypy, grpcio-tools.
+# ruff, mypy, grpcio-tools; the servers the tests start (PostgreSQL, Redis).
 $(VENV)/.dev: $(VENV)/.runtime
-	bash tests/system-deps.sh $(PYTHON) node postgres chromium
+	bash tests/system-deps.sh $(PYTHON) node postgres chromium redis
 	$(PIP) -e '.[dev]'
 	touch $@
 

@@ -1,7 +1,9 @@
 """The event bus: one interface, engines that implement only publish and listen.
 
 Shaped like python-socketio's pub/sub managers. The in-process engine is the
-embedded default; a Redis engine (Streams + pub/sub) plugs in the same way.
+embedded default; the Redis engine (gateway/redis_bus.py) carries events across
+processes. A subscriber says whether it wants every process's events (clients'
+fan-out) or only its own process's (work that must run once, like bots).
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ class Bus(ABC):
     """Delivers every published event to every subscriber, in publish order."""
 
     def __init__(self) -> None:
-        self._handlers: list[tuple[str, Handler]] = []
+        self._handlers: list[tuple[str, Handler, bool]] = []
 
-    def subscribe(self, name: str, handler: Handler) -> None:
-        self._handlers.append((name, handler))
+    def subscribe(self, name: str, handler: Handler, *, everywhere: bool = True) -> None:
+        """`everywhere`: events published by any process (with a shared engine);
+        False: only this process's own events."""
+        self._handlers.append((name, handler, everywhere))
 
-    async def _dispatch(self, event: event_pb2.Event) -> None:
-        for name, handler in self._handlers:
+    async def _dispatch(self, event: event_pb2.Event, everywhere: bool | None = None) -> None:
+        """To every subscriber, or to those whose `everywhere` is the one given."""
+        for name, handler, scope in self._handlers:
+            if everywhere is not None and scope != everywhere:
+                continue
             try:
                 await handler(event)
             except Exception:

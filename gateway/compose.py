@@ -25,6 +25,7 @@ from gateway.grpc.server import start_grpc
 from gateway.grpc.sessions import SessionServicer
 from gateway.ingest import Ingest
 from gateway.outbox import Outbox
+from gateway.redis_bus import RedisBus
 from gateway.runtime import Runtime
 from gateway.tenants import Tenants
 from realtime.hub import Hub
@@ -49,7 +50,7 @@ async def compose(settings: Settings) -> Runtime:
     )
     tenants = Tenants(settings)
     tenants.bind_http(http)
-    bus = InProcessBus()
+    bus: Bus = RedisBus(settings.redis_url) if settings.redis_url else InProcessBus()
     ingest = Ingest(tenants, bus, max_backlog=settings.max_backlog)
     outbox = Outbox(tenants, bus)
     streams = Hub()  # gRPC event streams

@@ -66,6 +66,7 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
 }
 _TOP_KEYS = {*_SERVER_KEYS, "tenants"}
 LOG_FORMATS = ("text", "json")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 _TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
 # Keys every channel accepts, whatever its provider.
 # `simulator: true` makes the channel a simulated one (gateway/simulator.py): its
@@ -236,6 +237,8 @@ def build_settings(
     _check_unique(tenants)
     if "redis_url" in values:
         secrets.add(values["redis_url"])
+        if values["redis_url"].split("://", 1)[0] not in REDIS_SCHEMES:
+            raise ConfigError("redis_url: expected a redis://, rediss:// or unix:// URL")
     if "realtime_secret" in values:
         secrets.add(values["realtime_secret"])
     if values.get("log_format", "text") not in LOG_FORMATS:

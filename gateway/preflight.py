@@ -55,9 +55,10 @@ def port_in_use(host: str, port: int, what: str) -> str | None:
 def unsupported_workers(workers: int, database_url: str) -> str | None:
     """Why `--workers N` cannot run with these settings, or None.
 
-    Only one worker runs today: several need a bus that crosses processes (see
-    docs/scale-out.md). SQLite is refused on its own ground: a single-writer file
-    database that several processes would take turns locking.
+    Only one worker runs today; replicas on ports of their own, sharing PostgreSQL
+    and Redis, are the way to several processes (docs/scale-out.md). SQLite is
+    refused on its own ground: a single-writer file database that several processes
+    would take turns locking.
     """
     if workers < 1:
         return f"--workers must be at least 1, got {workers}"
@@ -66,6 +67,6 @@ def unsupported_workers(workers: int, database_url: str) -> str | None:
     if urlsplit(database_url).scheme == "sqlite":
         return f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time"
     return (
-        f"--workers {workers} is not supported yet: events would not reach clients"
-        " connected to another worker (see docs/scale-out.md)"
+        f"--workers {workers} is not supported yet: run {workers} replicas on ports of"
+        " their own with WAGATE_REDIS_URL (see docs/scale-out.md)"
     )

@@ -13,14 +13,21 @@ from providers.testing import FakeGraphAPI
 from storage.db import close_database
 from tests.support.databases import open_fresh
 from tests.support.plugins import use_test_plugins
-from tests.support.procs import Gateway, Postgres, start_gateway, start_postgres
+from tests.support.procs import (
+    Gateway,
+    Postgres,
+    RedisServer,
+    start_gateway,
+    start_postgres,
+    start_redis,
+)
 from tests.support.tenants import two_tenant_config
 
 use_test_plugins()
 
 # Fixtures that start processes: a test using one is an integration test whether or not
 # its module says so, so the fast lane (`-m "not integration"`) cannot pick it up.
-PROCESS_FIXTURES = frozenset({"gateways", "gateway", "postgres"})
+PROCESS_FIXTURES = frozenset({"gateways", "gateway", "postgres", "redis_server"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,6 +43,16 @@ def postgres() -> Iterator[Postgres]:
         yield pg
     finally:
         pg.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of the test's own (tests stop and start it)."""
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

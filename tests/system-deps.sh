@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# usage: system-deps.sh PYTHON [node] [postgres] [chromium]
+# usage: system-deps.sh PYTHON [node] [postgres] [chromium] [redis]
 # What wagate needs from the machine besides Python itself: the venv module, and for the
 # tests Node.js and npm (the Node test clients, and buf for lint) and the PostgreSQL server
 # binaries (initdb, pg_ctl, psql: tests start a throwaway server), and Chromium for the
-# console's browser tests (Playwright drives Debian's build). Missing ones are
+# console's browser tests (Playwright drives Debian's build), and redis-server (tests start
+# a throwaway one for the Redis bus). Missing ones are
 # installed with apt-get when running as root, as on CI; otherwise this names them and fails.
 set -euo pipefail
 python=$1
@@ -18,6 +19,7 @@ for need in "$@"; do
 			missing+=(postgresql)
 		;;
 	chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
+	redis) command -v redis-server >/dev/null || missing+=(redis-server) ;;
 	*) echo "system-deps.sh: unknown need '$need'" >&2 && exit 2 ;;
 	esac
 done

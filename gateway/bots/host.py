@@ -68,7 +68,8 @@ class BotHost:
 
     def start(self) -> None:
         self._writes.start()
-        self.bus.subscribe("bots", self.on_event)
+        # Once per message: on the process that applied it, not on every replica.
+        self.bus.subscribe("bots", self.on_event, everywhere=False)
 
     async def write(self, fn: Callable[..., Awaitable[R]], *args: Any) -> R:
         """Run `fn(sql, *args)` (a `storage.bots` function) in a shared transaction."""

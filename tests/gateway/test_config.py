@@ -381,3 +381,30 @@ def test_empty_config_starts_with_a_warning(gateways: Callable[..., Gateway]) ->
         if line.startswith("{") and '"warning"' in line
     ]
     assert any("no tenants" in w["msg"] for w in warnings), gw.logs()[-2000:]
+
+
+# -- scale-out keys -------------------------------------------------------------------
+
+
+def test_scale_out_keys_from_the_environment() -> None:
+    env = {"WAGATE_REDIS_URL": "redis://:pw@10.0.0.7:6379/0", "WAGATE_WORKERS": "1"}
+    settings = build_settings({**base_config(), "max_backlog": 500}, env)
+    assert (settings.redis_url, settings.workers, settings.max_backlog) == (
+        "redis://:pw@10.0.0.7:6379/0",
+        1,
+        500,
+    )
+    assert "redis://:pw@10.0.0.7:6379/0" in settings.secrets
+    assert build_settings(base_config(), {}).max_backlog == 100_000
+
+
+def test_scale_out_keys_rejected_with_one_line() -> None:
+    assert config_error(base_config(), {"WAGATE_REDIS_URL": "10.0.0.7:6379"}) == (
+        "redis_url: expected a redis://, rediss:// or unix:// URL"
+    )
+    assert config_error({**base_config(), "max_backlog": -1}) == (
+        "max_backlog: must be 0 (no bound) or more"
+    )
+    assert config_error(base_config(), {"WAGATE_WORKERS": "two"}) == (
+        "workers: expected int, got 'two'"
+    )

@@ -104,8 +104,8 @@ async def test_the_grpc_server_binds_its_port_exclusively() -> None:
         (
             [],
             {"WAGATE_WORKERS": "3", "WAGATE_DATABASE_URL": "postgres://w:w@127.0.0.1:1/w"},
-            "wagate: config error: --workers 3 is not supported yet: events would not reach"
-            " clients connected to another worker (see docs/scale-out.md)",
+            "wagate: config error: --workers 3 is not supported yet: run 3 replicas on ports"
+            " of their own with WAGATE_REDIS_URL (see docs/scale-out.md)",
         ),
         (["--workers", "0"], {}, "wagate: config error: --workers must be at least 1, got 0"),
         (

@@ -1,4 +1,4 @@
-"""Start real servers for tests: the gateway as `wagate serve`, and PostgreSQL."""
+"""Start real servers for tests: the gateway as `wagate serve`, PostgreSQL and Redis."""
 
 from __future__ import annotations
 
@@ -208,3 +208,56 @@ def start_postgres() -> Postgres:
         "CREATE ROLE wagate LOGIN PASSWORD 'wagate' CREATEDB",
     )
     return pg
+
+
+@dataclass
+class RedisServer:
+    """A throwaway Redis server (Debian's redis-server), nothing saved to disk."""
+
+    workdir: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start_server(self) -> None:
+        """Start it on its port (again, after `stop_server`: an outage ends)."""
+        self.proc = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+            ],
+            stdout=open(self.workdir / "redis.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        log = (self.workdir / "redis.log").read_text()
+        raise RuntimeError(f"redis-server did not start: {log}")
+
+    def stop_server(self) -> None:
+        """Kill it: an outage, until `start_server`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        try:
+            self.stop_server()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_redis() -> RedisServer:
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="wagate-redis-")), free_port())
+    server.start_server()
+    return server

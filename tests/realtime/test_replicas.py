@@ -1,0 +1,141 @@
+"""Two `wagate serve` replicas on one PostgreSQL and one Redis (both real, throwaway): a
+webhook taken by replica A reaches a Socket.IO client and a gRPC event stream on
+replica B, once each, and live events come back by themselves after Redis restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import grpc
+import pytest
+
+from providers.testing import FakeGraphAPI
+from tests.support.polling import eventually
+from tests.support.procs import Gateway, Postgres, RedisServer
+from tests.support.realtime import Client, post, text_webhook
+from tests.support.tenants import ACME_KEY, two_tenant_config
+from wagate.v1 import event_pb2
+from wagate.v1 import event_service_pb2 as pb
+from wagate.v1 import event_service_pb2_grpc as pb_grpc
+
+pytestmark = pytest.mark.integration
+
+ALEX = "15551239001"
+
+
+@pytest.fixture
+def replicas(
+    postgres: Postgres,
+    redis_server: RedisServer,
+    gateways: Callable[..., Gateway],
+    fake_graph: FakeGraphAPI,
+) -> tuple[Gateway, Gateway]:
+    url = postgres.create_database(f"replicas_{uuid.uuid4().hex[:12]}")
+    env = {"WAGATE_REDIS_URL": redis_server.url, "WAGATE_REALTIME_SECRET": "shared-secret"}
+    config = two_tenant_config(fake_graph.base_url)
+    return gateways(config, database_url=url, env=env), gateways(config, database_url=url, env=env)
+
+
+class Stream:
+    """StreamEvents on one replica, read in the background."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.channel = grpc.aio.insecure_channel(gw.grpc_target)
+        stub = pb_grpc.EventServiceStub(self.channel)
+        metadata = (("authorization", f"Bearer {ACME_KEY}"),)
+        self.call = stub.StreamEvents(pb.StreamEventsRequest(), metadata=metadata)
+        self.events: list[event_pb2.Event] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self) -> Stream:
+        await self.call.initial_metadata()
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for event in self.call:
+            self.events.append(event)
+
+    def wamids(self) -> list[str]:
+        return [e.message_new.provider_message_id for e in self.events if e.HasField("message_new")]
+
+    async def close(self) -> None:
+        self.call.cancel()
+        if self._task is not None:
+            self._task.cancel()
+        await self.channel.close()
+
+
+@pytest.fixture
+async def on_b(replicas: tuple[Gateway, Gateway]) -> AsyncIterator[tuple[Client, Stream]]:
+    _, b = replicas
+    client = await Client().connect(b, ACME_KEY, "websocket")
+    stream = await Stream(b).open()
+    try:
+        yield client, stream
+    finally:
+        await client.close()
+        await stream.close()
+
+
+def socket_wamids(client: Client) -> list[str]:
+    return [m["message"]["providerMessageId"] for m in client.of("message:new")]
+
+
+async def readyz(http: aiohttp.ClientSession, gw: Gateway) -> tuple[int, Any]:
+    async with http.get(f"{gw.url}/readyz") as resp:
+        return resp.status, await resp.json()
+
+
+async def test_a_webhook_on_a_reaches_socketio_and_grpc_clients_on_b_once(
+    replicas: tuple[Gateway, Gateway],
+    on_b: tuple[Client, Stream],
+    http: aiohttp.ClientSession,
+) -> None:
+    a, b = replicas
+    client, stream = on_b
+    assert await readyz(http, b) == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "bus": "ok"}},
+    )
+    await post(http, a, text_webhook([("wamid.replica-1", "hello from A", ALEX)]))
+    await client.wait("message:new")
+    await eventually(lambda: stream.wamids(), what="the event on B's gRPC stream")
+    await asyncio.sleep(0.5)  # a second copy would have arrived by now
+    assert socket_wamids(client) == ["wamid.replica-1"]
+    assert stream.wamids() == ["wamid.replica-1"]
+
+
+async def test_redis_down_keeps_webhooks_and_live_events_come_back(
+    replicas: tuple[Gateway, Gateway],
+    on_b: tuple[Client, Stream],
+    redis_server: RedisServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    a, b = replicas
+    client, _ = on_b
+    redis_server.stop_server()
+    status, body = await readyz(http, b)
+    assert status == 503
+    assert body["checks"]["bus"].startswith("error")
+    await post(http, a, text_webhook([("wamid.during", "while Redis is down", ALEX)]))  # 200
+
+    redis_server.start_server()
+
+    async def ready() -> bool:
+        return (await readyz(http, b))[0] == 200
+
+    await eventually(ready, within=15, what="B ready again")
+
+    async def live_again() -> bool:
+        """Each try a new message, until one crosses: B's subscription is back."""
+        await post(http, a, text_webhook([(f"wamid.after-{uuid.uuid4().hex}", "back", ALEX)]))
+        await asyncio.sleep(0.3)
+        return any(w.startswith("wamid.after-") for w in socket_wamids(client))
+
+    await eventually(live_again, within=20, what="live events on B after Redis returned")
+    assert a.proc.poll() is None and b.proc.poll() is None
