@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from providers.testing import FakeGraphAPI
+from tests.support import bots
 from tests.support.polling import eventually
 from tests.support.procs import Gateway, Postgres, RedisServer
 from tests.support.realtime import Client, post, text_webhook
@@ -28,16 +29,26 @@ ALEX = "15551239001"
 
 
 @pytest.fixture
+def start_replicas(
+    postgres: Postgres, redis_server: RedisServer, gateways: Callable[..., Gateway]
+) -> Callable[[dict[str, Any]], tuple[Gateway, Gateway]]:
+    """Two replicas with `config` on one new database and the test's Redis."""
+
+    def start(config: dict[str, Any]) -> tuple[Gateway, Gateway]:
+        url = postgres.create_database(f"replicas_{uuid.uuid4().hex[:12]}")
+        env = {"WAGATE_REDIS_URL": redis_server.url, "WAGATE_REALTIME_SECRET": "shared-secret"}
+        return gateways(config, database_url=url, env=env), gateways(
+            config, database_url=url, env=env
+        )
+
+    return start
+
+
+@pytest.fixture
 def replicas(
-    postgres: Postgres,
-    redis_server: RedisServer,
-    gateways: Callable[..., Gateway],
-    fake_graph: FakeGraphAPI,
+    start_replicas: Callable[[dict[str, Any]], tuple[Gateway, Gateway]], fake_graph: FakeGraphAPI
 ) -> tuple[Gateway, Gateway]:
-    url = postgres.create_database(f"replicas_{uuid.uuid4().hex[:12]}")
-    env = {"WAGATE_REDIS_URL": redis_server.url, "WAGATE_REALTIME_SECRET": "shared-secret"}
-    config = two_tenant_config(fake_graph.base_url)
-    return gateways(config, database_url=url, env=env), gateways(config, database_url=url, env=env)
+    return start_replicas(two_tenant_config(fake_graph.base_url))
 
 
 class Stream:
@@ -139,3 +150,19 @@ async def test_redis_down_keeps_webhooks_and_live_events_come_back(
 
     await eventually(live_again, within=20, what="live events on B after Redis returned")
     assert a.proc.poll() is None and b.proc.poll() is None
+
+
+async def test_a_bot_answers_once_with_two_replicas(
+    start_replicas: Callable[[dict[str, Any]], tuple[Gateway, Gateway]],
+    fake_graph: FakeGraphAPI,
+    http: aiohttp.ClientSession,
+) -> None:
+    """Both replicas hear the event on Redis; the bot answers once (the bot host takes its
+    own process's events only, and a run is claimed in storage besides)."""
+    menu = [{"plugin": "flows", "flows_file": "menu.yaml"}]
+    a, _ = start_replicas({"tenants": [bots.tenant(1, fake_graph.base_url, menu)]})
+    assert await bots.post(http, a, 1, bots.text_webhook(1, "wamid.bot-1", "Olá")) == 200
+    (reply,) = await bots.wait_replies(fake_graph, 1)
+    assert reply.startswith("Hi Ana! How can we help?")
+    await asyncio.sleep(0.5)  # a second run would have answered by now
+    assert len(bots.replies(fake_graph)) == 1
