@@ -1,8 +1,9 @@
 """The bus across processes: events on one Redis pub/sub channel.
 
-Every process publishes its events (after their commit) to the channel and
-listens to it, so Socket.IO clients, gRPC event streams and typing timers on
-every replica get every replica's events. Subscribers that must act once per
+Every process publishes its events (after their commit, from a bounded queue, so
+that a slow Redis never holds up ingest) to the channel and listens to it, so
+Socket.IO clients, gRPC event streams and typing timers on every replica get every
+replica's events. Subscribers that must act once per
 event (the bot host) get only their own process's events, from a local queue.
 Pub/sub, not Streams: the event log in the database is already the durable,
 ordered record that clients resume from (`after_event_id`), so the bus only
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -25,9 +27,12 @@ from wagate.v1 import event_pb2
 log = logging.getLogger("wagate.bus")
 
 CHANNEL = "wagate:events"
-# A Redis that does not answer must not hold up ingest's publishing for long.
 TIMEOUT_S = 2.0
 RESUBSCRIBE_S = 1.0
+# Events waiting to go to Redis; past this (Redis slow or away) the oldest are dropped:
+# they are stored, and clients read them from storage when they resume.
+MAX_OUTGOING = 10_000
+BATCH = 500
 
 
 class RedisBus(Bus):
@@ -40,20 +45,43 @@ class RedisBus(Bus):
         # No read timeout: the subscription waits for events as long as it takes.
         self._listener = Redis.from_url(url, socket_connect_timeout=TIMEOUT_S)
         self._local: asyncio.Queue[event_pb2.Event] = asyncio.Queue()
+        self._outgoing: deque[bytes] = deque(maxlen=MAX_OUTGOING)
+        self._has_outgoing = asyncio.Event()
+        self._sent = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def publish(self, event: event_pb2.Event) -> None:
+        """Never waits on Redis: ingest and the outbox go on while it is slow or away."""
         self._local.put_nowait(event)
-        try:
-            await self._redis.publish(self._channel, event.SerializeToString())
-        except (RedisError, OSError) as exc:
-            # Stored already: clients get it from storage when they resume.
-            log.warning("event not published to Redis", extra={"error": type(exc).__name__})
+        self._outgoing.append(event.SerializeToString())
+        self._sent.clear()
+        self._has_outgoing.set()
+
+    async def _send(self) -> None:
+        """Publish in order, many events a round trip (a pipeline)."""
+        while True:
+            await self._has_outgoing.wait()
+            self._has_outgoing.clear()
+            while self._outgoing:
+                batch = [self._outgoing.popleft() for _ in range(min(BATCH, len(self._outgoing)))]
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for data in batch:
+                            pipe.publish(self._channel, data)
+                        await pipe.execute()
+                except (RedisError, OSError) as exc:
+                    # Stored already: clients get them from storage when they resume.
+                    log.warning(
+                        "events not published to Redis",
+                        extra={"events": len(batch), "error": type(exc).__name__},
+                    )
+            self._sent.set()
 
     async def start(self) -> None:
         pubsub = await self._subscribe()  # before start returns: /readyz means listening
         self._tasks = [
-            asyncio.create_task(self._listen(pubsub), name="bus-redis"),
+            asyncio.create_task(self._send(), name="bus-redis-publish"),
+            asyncio.create_task(self._listen(pubsub), name="bus-redis-listen"),
             asyncio.create_task(self._run_local(), name="bus-local"),
         ]
 
@@ -94,6 +122,8 @@ class RedisBus(Bus):
 
     async def stop(self) -> None:
         await self._local.join()
+        if self._outgoing:
+            await self._sent.wait()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
