@@ -149,6 +149,12 @@ async def test_redis_down_keeps_webhooks_and_live_events_come_back(
         return any(w.startswith("wamid.after-") for w in socket_wamids(client))
 
     await eventually(live_again, within=20, what="live events on B after Redis returned")
+    resumed = await Client().connect(b, ACME_KEY, "websocket", after="0")
+    try:  # what was not live (Redis down) is in storage, on the replica that did not store it
+        await eventually(lambda: "wamid.during" in socket_wamids(resumed), what="the replay")
+        assert socket_wamids(resumed).count("wamid.during") == 1
+    finally:
+        await resumed.close()
     assert a.proc.poll() is None and b.proc.poll() is None
 
 
