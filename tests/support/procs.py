@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import os
+import random
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +22,27 @@ import yaml
 WAGATE = Path(sys.executable).with_name("wagate")
 
 
+# Ports handed out by this process, so two servers of one test never get the same one.
+_GIVEN: set[int] = set()
+# Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default): a port
+# from bind(("", 0)) comes from that range, so an outgoing connection of another
+# process could take it between our choosing it and the server binding it.
+_LOW, _HIGH = 20000, 32000
+
+
 def free_port() -> int:
+    """A port that is free now, outside the range outgoing connections are given."""
+    for _ in range(500):
+        port = random.randint(_LOW, _HIGH)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -84,7 +106,31 @@ def start_gateway(
     env: dict[str, str] | None = None,
     workdir: Path | None = None,
 ) -> Gateway:
-    """Start `wagate serve` with `config` (None: the demo) and wait until it is ready."""
+    """Start `wagate serve` with `config` (None: the demo) and wait until it is ready.
+
+    A port taken by another process between choosing and binding it is a race of the
+    test machine, not of the gateway: the start is tried again on fresh ports.
+    """
+    for attempt in range(3):
+        try:
+            return _start_gateway(config, database_url=database_url, env=env, workdir=workdir)
+        except PortTaken:
+            if attempt == 2 or (env and ("WAGATE_HTTP_PORT" in env or "WAGATE_GRPC_PORT" in env)):
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    """The gateway refused to start because a port it was given is in use."""
+
+
+def _start_gateway(
+    config: dict[str, Any] | None,
+    *,
+    database_url: str | None,
+    env: dict[str, str] | None,
+    workdir: Path | None,
+) -> Gateway:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="wagate-test-"))
     http_port, grpc_port = free_port(), free_port()
     database_url = database_url or f"sqlite://{workdir}/wagate.sqlite3"
@@ -114,7 +160,9 @@ def start_gateway(
         wait_http(f"{gw.url}/readyz", proc=proc)
     except Exception:
         gw.stop()
-        raise RuntimeError(f"gateway did not start:\n{gw.logs()[-3000:]}") from None
+        logs = gw.logs()
+        error = PortTaken if re.search(r"port \S+ is not available", logs) else RuntimeError
+        raise error(f"gateway did not start:\n{logs[-3000:]}") from None
     return gw
 
 
