@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.bots import post, replies, tenant, text_webhook, wait_replies
+from tests.support.node import NodeLines
 from tests.support.paths import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
@@ -22,25 +23,9 @@ SCRIPT = NODE_DIR / "remote_bot.js"
 MENU = {"plugin": "flows", "flows_file": "menu.yaml"}
 
 
-class NodeBot:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            self.lines.append(json.loads(line))
-
+class NodeBot(NodeLines):
     def deliveries(self) -> list[dict[str, Any]]:
         return [x for x in self.lines if "delivery" in x]
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.terminate()
-        await self.proc.wait()
-        await self._reader
 
 
 async def spawn(gw: Gateway, key: str, *args: str) -> asyncio.subprocess.Process:

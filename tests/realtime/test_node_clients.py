@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.node import NodeLines
 from tests.support.paths import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.procs import Gateway
@@ -24,29 +24,7 @@ pytestmark = pytest.mark.integration
 ALEX = "15551230001"
 
 
-class NodeClient:
-    """A Node script whose stdout is one JSON object per line, read as it comes."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for raw in self.proc.stdout:
-            self.lines.append(json.loads(raw))
-
-    async def until(self, check: Callable[[dict[str, Any]], bool], count: int = 1) -> None:
-        await eventually(
-            lambda: sum(map(check, self.lines)) >= count, 15, f"node output ({self.lines})"
-        )
-
-    async def finish(self) -> int:
-        code = await asyncio.wait_for(self.proc.wait(), 20)
-        await self._reader
-        return code
-
+class NodeClient(NodeLines):
     def events(self, key: str = "event") -> list[Any]:
         return [line for line in self.lines if key in line]
 
