@@ -15,6 +15,7 @@ from grpc import StatusCode
 __all__ = [
     "ApiError",
     "ConfigError",
+    "Conflict",
     "ErrorKind",
     "FailedPrecondition",
     "InvalidArgument",
@@ -78,6 +79,12 @@ class NotFound(ApiError):
     """The resource (tenant, channel, message, session, bot) does not exist."""
 
     code, http_status, grpc_code = "not_found", 404, StatusCode.NOT_FOUND
+
+
+class Conflict(ApiError):
+    """The resource already exists, or is not this API's to change (admin API: 409)."""
+
+    code, http_status, grpc_code = "conflict", 409, StatusCode.ALREADY_EXISTS
 
 
 class FailedPrecondition(ApiError):
