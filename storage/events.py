@@ -2,7 +2,10 @@
 and read back in id order to resume streams (Socket.IO, gRPC).
 
 The row id is the event id: ids ascend in commit order, so a client that
-resumes after id N misses nothing and sees nothing twice.
+resumes after id N misses nothing and sees nothing twice. On SQLite that holds
+because there is one writer; on PostgreSQL, where several replicas write, because
+every transaction that appends events holds the event-log lock from before it
+draws ids until it commits (storage.locks).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 from core.kinds import enum_of
 from storage import models
+from storage.locks import lock_event_log
 from storage.sql import Columns, Sql, chunks, flat
 from storage.times import now, to_ts
 from wagate.v1 import event_pb2, message_pb2
@@ -27,9 +31,13 @@ async def _allocate_event_ids(sql: Sql, n: int) -> list[int]:
     """Event ids, ascending, in commit order.
 
     SQLite has one writer (our one connection), so the next ids follow max(id).
-    PostgreSQL takes them from the table's sequence.
+    PostgreSQL takes them from the table's sequence, under the event-log lock:
+    `writer().run` takes it first thing, and this takes it in a transaction that did
+    not (right for order, but such a transaction may deadlock with one that waits
+    for the lock while holding a row it wants: PostgreSQL then aborts one of them).
     """
     if sql.postgres:
+        await lock_event_log(sql)
         rows = await sql.rows(
             "SELECT nextval(pg_get_serial_sequence('event_log', 'id')) AS id"
             " FROM generate_series(1, ?)",

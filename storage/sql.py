@@ -69,6 +69,8 @@ class Sql:
     def __init__(self, conn: BaseDBAsyncClient | None = None) -> None:
         self.conn = conn or connections.get("default")
         self.postgres = str(self.conn.capabilities.dialect) == "postgres"
+        # Set once this transaction holds the event-log lock (storage.locks).
+        self.events_locked = False
 
     def _q(self, sql: str) -> str:
         return _numbered(sql) if self.postgres else sql

@@ -33,6 +33,7 @@ from tortoise import connections
 from tortoise.backends.base.client import TransactionContext
 from tortoise.transactions import in_transaction
 
+from storage.locks import lock_event_log
 from storage.sql import Sql
 from storage.times import db_text
 
@@ -63,8 +64,13 @@ def transaction() -> TransactionContext:
 
 class Writer(ABC):
     @abstractmethod
-    async def run(self, fn: WriteFn[R], *args: Any) -> R:
-        """Run `fn(sql, *args)` in one transaction and return its result."""
+    async def run(self, fn: WriteFn[R], *args: Any, events: bool = True) -> R:
+        """Run `fn(sql, *args)` in one transaction and return its result.
+
+        `events=False` promises that `fn` appends no events: on PostgreSQL the
+        transaction then does not take the event-log lock (storage.locks), which every
+        other one takes first, before any row lock, so that they queue in one order.
+        """
 
     @abstractmethod
     async def read(self, fn: WriteFn[R], *args: Any) -> R:
@@ -75,9 +81,12 @@ class Writer(ABC):
 
 
 class TortoiseWriter(Writer):
-    async def run(self, fn: WriteFn[R], *args: Any) -> R:
+    async def run(self, fn: WriteFn[R], *args: Any, events: bool = True) -> R:
         async with transaction() as conn:
-            return await fn(Sql(conn), *args)
+            sql = Sql(conn)
+            if events:
+                await lock_event_log(sql)
+            return await fn(sql, *args)
 
     async def read(self, fn: WriteFn[R], *args: Any) -> R:
         return await fn(Sql(connections.get(DEFAULT)), *args)
@@ -89,6 +98,7 @@ class _SyncSql(Sql):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.sqlite = conn
         self.postgres = False
+        self.events_locked = False
 
     async def rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.sqlite.execute(sql, list(args))
@@ -140,7 +150,7 @@ class SqliteWriter(Writer):
             conn.execute("ROLLBACK")
             raise
 
-    async def run(self, fn: WriteFn[R], *args: Any) -> R:
+    async def run(self, fn: WriteFn[R], *args: Any, events: bool = True) -> R:
         async with self._lock:
             conn = self._connect()
             changes = conn.total_changes
