@@ -8,7 +8,8 @@ event (the bot host) get only their own process's events, from a local queue.
 Pub/sub, not Streams: the event log in the database is already the durable,
 ordered record that clients resume from (`after_event_id`), so the bus only
 carries live events, and one a replica misses (Redis down, a reconnect) is
-read from storage on the client's resume. See docs/scale-out.md.
+read from storage on the client's resume. Events from the channel reach the
+subscribers in event-id order (gateway/live_order.py). See docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from gateway.bus import Bus
+from gateway.live_order import LiveOrder
 from wagate.v1 import event_pb2
 
 log = logging.getLogger("wagate.bus")
@@ -49,6 +51,10 @@ class RedisBus(Bus):
         self._has_outgoing = asyncio.Event()
         self._sent = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._order = LiveOrder(self._everywhere)
+
+    async def _everywhere(self, event: event_pb2.Event) -> None:
+        await self._dispatch(event, everywhere=True)
 
     async def publish(self, event: event_pb2.Event) -> None:
         """Never waits on Redis: ingest and the outbox go on while it is slow or away."""
@@ -93,6 +99,7 @@ class RedisBus(Bus):
             log.warning("Redis subscription failed; retrying", extra={"error": type(exc).__name__})
             await pubsub.aclose()  # type: ignore[no-untyped-call]
             return None
+        await self._order.restart()
         return pubsub
 
     async def _listen(self, pubsub: PubSub | None) -> None:
@@ -105,7 +112,7 @@ class RedisBus(Bus):
                 async for message in pubsub.listen():
                     if message["type"] == "message":
                         event = event_pb2.Event.FromString(message["data"])
-                        await self._dispatch(event, everywhere=True)
+                        await self._order.offer(event)
             except (RedisError, OSError) as exc:
                 log.warning("Redis subscription lost", extra={"error": type(exc).__name__})
             await pubsub.aclose()  # type: ignore[no-untyped-call]

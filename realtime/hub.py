@@ -72,6 +72,7 @@ class Subscriber:
         self._queue: deque[event_pb2.Event] = deque()
         self._wake = asyncio.Event()
         self._unstored = 0
+        self.replayed = 0  # the last id `replay` delivered
 
     def matches(self, event: event_pb2.Event) -> bool:
         if self.channels and event.channel_id not in self.channels:
@@ -95,6 +96,8 @@ class Subscriber:
                 self._unstored -= 1
                 self.pending[self._unstored] = event
             return
+        if self.replayed and event.id and int(event.id) <= self.replayed:
+            return  # replay read it from storage before its live copy came
         if len(self._queue) >= self.limit:
             self.fail(
                 ResourceExhausted(
@@ -115,9 +118,14 @@ class Subscriber:
             self._wake.set()
 
     def go_live(self, after_id: int) -> list[event_pb2.Event]:
-        """End catch-up: the buffered events not replayed, in publish order; then live."""
+        """End catch-up: the buffered events not replayed, in publish order; then live.
+
+        Not replayed means above the last id replayed: an event's live copy may arrive
+        after replay read it from storage (it is published after its commit, and maybe
+        by another replica), and it must not be delivered again, out of order."""
         pending, self.pending = self.pending or {}, None
-        return [e for key, e in pending.items() if key > after_id or key < 0]
+        last = max(after_id, self.replayed)
+        return [e for key, e in pending.items() if key > last or key < 0]
 
     async def next_batch(self) -> list[event_pb2.Event]:
         """Wait for live events; raises the error the subscriber failed with."""
@@ -203,7 +211,7 @@ async def replay(sub: Subscriber, after_id: int) -> AsyncIterator[event_pb2.Even
             if sub.pending is not None:
                 sub.pending.pop(event_id, None)
             yield event
-            cursor = event_id
+            cursor = sub.replayed = event_id
         if sub.failed is not None:
             raise sub.failed
         if page.blocked_id:

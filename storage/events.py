@@ -133,3 +133,27 @@ async def events_after(
         event.id = str(row_id)
         events.append(event)
     return Page(events)
+
+
+async def _since(sql: Sql, after_id: int, limit: int) -> list[event_pb2.Event]:
+    rows = await sql.rows(
+        "SELECT id, tenant_id, payload FROM event_log WHERE id > ? ORDER BY id LIMIT ?",
+        [after_id, limit],
+    )
+    out = []
+    for row in rows:
+        event = event_pb2.Event.FromString(bytes(row["payload"] or b""))
+        event.id = str(row["id"])
+        event.tenant_id = str(row["tenant_id"])
+        out.append(event)
+    return out
+
+
+async def events_since(after_id: int, limit: int = 500) -> list[event_pb2.Event]:
+    """Every tenant's events with id > after_id, oldest first."""
+    return await _since(Sql(), after_id, limit)
+
+
+async def last_event_id() -> int:
+    rows = await Sql().rows("SELECT coalesce(max(id), 0) AS id FROM event_log")
+    return int(rows[0]["id"])
