@@ -8,6 +8,15 @@ the rows done in the same transaction. Events are then published in event-id
 order. A crash leaves rows `pending`, and they are replayed at start; storage
 dedup keys make replays harmless.
 
+One applier at a time: on PostgreSQL the inbox is shared by every replica, and
+only the replica holding the inbox-applier lock (storage.locks, a session-level
+advisory lock) applies it; the others only acknowledge. They try the lock every
+`poll` seconds, so when the holder dies its session ends, the lock is free, and a
+survivor takes over and applies every pending row, whoever acknowledged it. Inbox
+inserts NOTIFY at commit, so the applier learns at once of other replicas' rows.
+Each transaction claims its rows first (storage.inbox.claim), so even two
+appliers for a moment (a lock connection lost mid-batch) never apply a row twice.
+
 Order: events are applied in "waves". An event joins the wave of the previous
 event of its conversation unless its kind differs, in which case it starts the
 next wave. Waves run in order, so each conversation sees its events in arrival
@@ -32,7 +41,8 @@ from providers.base import Capabilities, WebhookRequest
 from storage import contact_events, inbox, message_changes, sessions, templates
 from storage.events import append_events
 from storage.inbound import store_inbound
-from storage.inbox import DONE, FAILED, RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
+from storage.inbox import FAILED, RAW, UNPARSED, InboxRecord, InboxWriter, PendingRow
+from storage.locks import INBOX_APPLIER, SessionLock, is_postgres
 from storage.sql import Sql
 from storage.status_events import apply_statuses
 from storage.writer import writer
@@ -123,6 +133,9 @@ def waves(items: Sequence[Item]) -> list[dict[Kind | None, list[Item]]]:
     return out
 
 
+Parsed = list[tuple[PendingRow, list[Item]]]  # inbox rows and their events
+
+
 class Ingest:
     def __init__(
         self,
@@ -131,18 +144,24 @@ class Ingest:
         batch: int = 200,
         max_defer: float = 0.25,
         max_backlog: int = 0,
+        poll: float = 1.0,
     ) -> None:
         self.tenants = tenants
         self.bus = bus
         self.batch = batch
         self.max_defer = max_defer
         self.max_backlog = max_backlog  # 0: no bound
+        self.poll = poll  # PostgreSQL: how often the applier lock and the backlog are checked
         self.writer = InboxWriter(on_commit=self._committed)
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._cursor = 0
         self._backlog = 0
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        # PostgreSQL only: the applier lock, and the task that keeps or takes it.
+        self._lock: SessionLock | None = None
+        self._watch_task: asyncio.Task[None] | None = None
 
     def accept(self, records: list[InboxRecord]) -> Awaitable[Any]:
         """Durably record webhook deliveries: await the result, done once committed."""
@@ -150,14 +169,21 @@ class Ingest:
 
     @property
     def backlog(self) -> int:
-        """Rows this process committed and has not applied yet.
+        """Rows acknowledged and not applied yet, as far as this process knows.
 
-        Counted in memory, so that the check costs nothing per webhook: committed rows
-        add, applied rows subtract, and it is reset to 0 whenever the inbox is found
-        empty (PostgreSQL counts redeliveries in until then). Rows a previous run left
-        pending are not counted.
+        Kept so that the check costs nothing per webhook. On SQLite (one process) it is
+        counted in memory: committed rows add, applied rows subtract, and it is reset
+        to 0 whenever the inbox is found empty (rows a previous run left pending are not
+        counted). On PostgreSQL the inbox is shared and one replica applies it, so
+        every replica sets it to the count of pending rows, all replicas' together,
+        every `poll` seconds, and adds its own commits in between.
         """
         return self._backlog
+
+    @property
+    def leading(self) -> bool:
+        """True when this process applies the inbox (always, on SQLite)."""
+        return self._lock is None or self._lock.held
 
     def over_bound(self) -> bool:
         """True while new webhooks should be refused (503) so the providers retry later."""
@@ -167,35 +193,81 @@ class Ingest:
         self._backlog += rows
         self._wake()
 
+    def _notified(self, sender: str) -> None:
+        """Another replica committed inbox rows (its own commits wake it directly)."""
+        if sender != inbox.SENDER:
+            self._wake()
+
     def _wake(self) -> None:
         self._idle.clear()
         self._wakeup.set()
 
     def start(self) -> None:
         self.writer.start()
+        if is_postgres():
+            self._lock = SessionLock(INBOX_APPLIER, inbox.INBOX_CHANNEL, self._notified)
+            self._watch_task = asyncio.create_task(self._watch(), name="ingest-applier-lock")
         self._wake()  # replay whatever a previous run left pending
         self._task = asyncio.create_task(self._run(), name="ingest")
 
     async def stop(self) -> None:
         await self.writer.stop()
-        await self.drain()
+        if self._lock is None:
+            await self.drain()
+        # PostgreSQL: finish the batch in hand; what is left is the next applier's.
+        self._stopping = True
+        self._wakeup.set()
         if self._task:
-            self._task.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 5)
+            except TimeoutError:
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._watch_task:
+            self._watch_task.cancel()
+            await asyncio.gather(self._watch_task, return_exceptions=True)
+        if self._lock is not None:
+            await self._lock.close()
 
     async def drain(self) -> None:
-        """Wait until everything committed so far has been applied (tests, shutdown)."""
+        """Wait until everything committed so far has been applied (tests, shutdown);
+        on a replica that does not hold the applier lock, until it has nothing to do."""
         await self._idle.wait()
 
-    async def _run(self) -> None:
+    async def _watch(self) -> None:
+        """PostgreSQL: keep or take the applier lock, and refresh the backlog count."""
+        assert self._lock is not None
         while True:
+            was = self._lock.held
+            if await self._lock.poll() and not was:
+                log.info("applying the inbox: took the applier lock")
+                self._wake()  # every pending row, whichever replica acknowledged it
+            try:
+                self._backlog = await inbox.pending_count()
+            except Exception as exc:  # the database is down: /readyz and webhooks say so
+                log.debug("counting the inbox failed", extra={"error": str(exc)})
+            await asyncio.sleep(self.poll)
+
+    async def _run(self) -> None:
+        while not self._stopping:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if not self.leading:  # another replica applies the inbox
+                self._idle.set()
+                continue
+            # SQLite: one writer, so ids commit in order and a cursor skips nothing.
+            # PostgreSQL: replicas' rows commit out of id order; always from the start.
+            after = 0 if self._lock is not None else self._cursor
             try:
-                while rows := await inbox.pending_rows(self._cursor, limit=self.batch):
+                while (
+                    not self._stopping
+                    and self.leading
+                    and (rows := await inbox.pending_rows(after, self.batch))
+                ):
                     await self._yield_to_acks()
                     await self._process(rows)
                     self._cursor = rows[-1].id
+                    after = 0 if self._lock is not None else self._cursor
                     self._backlog = max(self._backlog - len(rows), 0)
             except Exception:
                 log.exception("reading the inbox failed; retrying")
@@ -229,48 +301,48 @@ class Ingest:
             events = list(event_pb2.EventBatch.FromString(row.events).events)
         return [(ch.tenant_id, e) for e in events]
 
-    async def _parsed(self, rows: list[PendingRow]) -> tuple[list[PendingRow], list[Item]]:
+    async def _parsed(self, rows: list[PendingRow]) -> Parsed:
         """The rows' events; a raw body the parser rejects is set aside as `unparsed`."""
-        good: list[PendingRow] = []
-        items: list[Item] = []
+        parsed: Parsed = []
         for row in rows:
             try:
-                items += self._items(row)
-                good.append(row)
+                parsed.append((row, self._items(row)))
             except Exception as exc:
                 log.exception("parser failed; stored unparsed", extra={"inbox_row": row.id})
                 await inbox.mark_rows([row.id], UNPARSED, f"{type(exc).__name__}: {exc}")
-        return good, items
+        return parsed
 
     async def _process(self, rows: list[PendingRow]) -> None:
         try:
-            rows, items = await self._parsed(rows)
-            for _, event in items:
-                ch = self.tenants.channel(event.channel_id)
-                await prepare(event, ch.provider.capabilities if ch else Capabilities())
-            published = await self._apply(rows, items)
+            parsed = await self._parsed(rows)
+            for _, items in parsed:
+                for _, event in items:
+                    ch = self.tenants.channel(event.channel_id)
+                    await prepare(event, ch.provider.capabilities if ch else Capabilities())
+            published = await self._apply(parsed)
         except Exception:
             log.exception("batch failed; applying its rows one by one")
             published = []
             for row in rows:
                 try:
-                    published += await self._apply([row], (await self._parsed([row]))[1])
+                    published += await self._apply(await self._parsed([row]))
                 except Exception as exc:
                     log.exception("inbox row failed", extra={"inbox_row": row.id})
                     await inbox.mark_rows([row.id], FAILED, f"{type(exc).__name__}: {exc}")
         for event in published:
             await self.bus.publish(event)
 
-    async def _apply(self, rows: list[PendingRow], items: list[Item]) -> list[event_pb2.Event]:
+    async def _apply(self, parsed: Parsed) -> list[event_pb2.Event]:
         with INGEST_APPLY_SECONDS.time():
-            return await writer().run(_apply_rows, [r.id for r in rows], items)
+            return await writer().run(_apply_rows, parsed)
 
 
-async def _apply_rows(sql: Sql, row_ids: list[int], items: list[Item]) -> list[event_pb2.Event]:
-    """One transaction: every event of the rows, then the rows marked done."""
+async def _apply_rows(sql: Sql, parsed: Parsed) -> list[event_pb2.Event]:
+    """One transaction: the rows claimed (marked done), then the events of those claimed."""
+    claimed = await inbox.claim(sql, [row.id for row, _ in parsed])
+    items = [item for row, row_items in parsed if row.id in claimed for item in row_items]
     published: list[event_pb2.Event] = []
     for wave in waves(items):
         for kind, group in wave.items():
             published += await storing(kind).apply(sql, group)
-    await inbox.mark(sql, row_ids, DONE)
     return published

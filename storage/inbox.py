@@ -3,13 +3,16 @@
 Each webhook handler awaits `InboxWriter.write()`; concurrent writes are
 batched into one transaction (one fsync), so durability costs little per
 request. A unique key on (channel_id, dedup_key) stores a redelivered webhook
-once, whichever replica receives it.
+once, whichever replica receives it. On PostgreSQL each insert also NOTIFYs
+`INBOX_CHANNEL` (delivered at commit), so the replica that applies the inbox
+learns at once of rows another replica acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +24,11 @@ from storage.times import db_text, now
 from storage.writer import writer
 
 log = logging.getLogger("wagate.inbox")
+
+# PostgreSQL NOTIFY channel of inbox inserts; the payload names the process that
+# inserted, so that it can ignore its own (it knows of them already).
+INBOX_CHANNEL = "wagate_inbox"
+SENDER = uuid.uuid4().hex
 
 _COLUMNS = Columns("channel_id", "provider", "dedup_key", "body", "events", "state", "received_at")
 _INSERT = (
@@ -39,6 +47,7 @@ async def _insert(sql: Sql, records: list[InboxRecord], at: datetime) -> bool:
     ]
     if sql.postgres:
         await sql.run_many(_INSERT, rows)
+        await sql.run("SELECT pg_notify(?, ?)", [INBOX_CHANNEL, SENDER])
         return True
     before = await sql.rows("SELECT total_changes() AS n")
     await sql.run_many(_INSERT, rows)
@@ -101,7 +110,7 @@ class InboxWriter:
         return self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
-        if await writer().run(_insert, records, now()):
+        if await writer().run(_insert, records, now(), events=False):
             # How many rows were offered (PostgreSQL does not say how many were new);
             # redeliveries alone leave ingest nothing to do.
             self._on_commit(len(records))
@@ -128,8 +137,39 @@ async def _pending(sql: Sql, after_id: int, limit: int) -> list[PendingRow]:
 
 async def pending_rows(after_id: int, limit: int = 500) -> list[PendingRow]:
     """Unprocessed rows past `after_id`, oldest first (read on the writer's connection,
-    so it sees every commit the writer has made)."""
+    so it sees every commit the writer has made).
+
+    With several replicas inserting, row ids commit out of order (id 7 may commit
+    after id 8 was read), so a reader that must not skip any passes `after_id=0`.
+    """
     return await writer().read(_pending, after_id, limit)
+
+
+async def _count(sql: Sql) -> int:
+    rows = await sql.rows(
+        "SELECT count(*) AS n FROM webhook_inbox WHERE state IN (?, ?)", [PENDING, RAW]
+    )
+    return int(rows[0]["n"])
+
+
+async def pending_count() -> int:
+    """Rows acknowledged and not applied yet, by every replica."""
+    return await writer().read(_count)
+
+
+async def claim(sql: Sql, ids: Sequence[int]) -> set[int]:
+    """Mark rows done, inside the caller's transaction, and return those that were
+    still to apply: a row another applier finished meanwhile is not applied twice
+    (this UPDATE waits for its transaction, then no longer matches it)."""
+    claimed: set[int] = set()
+    for chunk in chunks(ids):
+        rows = await sql.rows(
+            f"UPDATE webhook_inbox SET state = ?, error = NULL WHERE id IN ({placeholders(chunk)})"
+            " AND state IN (?, ?) RETURNING id",
+            [DONE, *chunk, PENDING, RAW],
+        )
+        claimed.update(int(r["id"]) for r in rows)
+    return claimed
 
 
 async def mark(sql: Sql, ids: Sequence[int], state: str, error: str | None = None) -> None:
@@ -144,4 +184,4 @@ async def mark(sql: Sql, ids: Sequence[int], state: str, error: str | None = Non
 async def mark_rows(ids: list[int], state: str, error: str | None = None) -> None:
     """`mark` in a transaction of its own."""
     if ids:
-        await writer().run(mark, ids, state, error)
+        await writer().run(mark, ids, state, error, events=False)
