@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import aiohttp
 
@@ -52,7 +53,7 @@ async def compose(settings: Settings) -> Runtime:
     tenants.bind_http(http)
     bus: Bus = RedisBus(settings.redis_url) if settings.redis_url else InProcessBus()
     ingest = Ingest(tenants, bus, max_backlog=settings.max_backlog)
-    outbox = Outbox(tenants, bus)
+    outbox = Outbox(tenants, bus, lease=timedelta(seconds=settings.send_lease))
     streams = Hub()  # gRPC event streams
     typing = TypingTimers(bus.publish)
     signer = TokenSigner(settings.realtime_secret)

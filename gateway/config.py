@@ -60,6 +60,9 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     # Webhooks acknowledged and not applied yet, above which new ones are refused with
     # 503 and Retry-After so the provider retries later (0: no bound).
     "max_backlog": int,
+    # Seconds a send's attempt is leased to the process making it; when that process
+    # dies, another replica sends again after it (longer than a provider call lasts).
+    "send_lease": float,
     # Media fetched for GET /api/v1/messages/{id}/media: where it is cached, and how much.
     "media_cache_dir": str,
     "media_cache_mb": int,
@@ -109,6 +112,7 @@ class Settings:
     realtime_secret: str | None = field(default=None, repr=False)
     realtime_buffer: int = 1000
     max_backlog: int = 100_000
+    send_lease: float = 60.0
     media_cache_dir: str = "data/media-cache"
     media_cache_mb: int = 256
     tenants: tuple[TenantConfig, ...] = ()
@@ -247,6 +251,8 @@ def build_settings(
         raise ConfigError("realtime_buffer: must be at least 1")
     if values.get("max_backlog", 0) < 0:
         raise ConfigError("max_backlog: must be 0 (no bound) or more")
+    if values.get("send_lease", 1) <= 0:
+        raise ConfigError("send_lease: must be more than 0 seconds")
     if "database_url" in values and "@" in values["database_url"]:
         secrets.add(values["database_url"])
     return Settings(**values, tenants=tenants, demo=demo, secrets=frozenset(secrets))

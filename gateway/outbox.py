@@ -43,15 +43,26 @@ from wagate.v1 import event_pb2, message_pb2, messaging_service_pb2
 log = logging.getLogger("wagate.outbox")
 
 M = message_pb2
-# How long an attempt may run before the sweeper assumes it died with its process.
+# How long an attempt may run before a sweeper (of any replica) assumes it died with
+# its process and sends again. Longer than a provider call may take (the HTTP client's
+# 30 s timeout, gateway/compose.py), or a slow send would be sent twice.
 LEASE = timedelta(seconds=60)
+# How often every replica's sweeper looks for due retries and expired leases.
+SWEEP = 0.25
 
 
 class Outbox:
     def __init__(
-        self, tenants: Tenants, bus: Bus, *, max_attempts: int = 6, base_delay: float = 0.5
+        self,
+        tenants: Tenants,
+        bus: Bus,
+        *,
+        max_attempts: int = 6,
+        base_delay: float = 0.5,
+        lease: timedelta = LEASE,
     ) -> None:
         self.tenants = tenants
+        self.lease = lease
         self.bus = bus
         self.max_attempts = max_attempts
         self.base_delay = base_delay
@@ -87,7 +98,7 @@ class Outbox:
         await self._publish(await writer().run(fn, *args))
 
     async def _create_batch(self, requests: list[OutboundRequest]) -> list[Outbound]:
-        outs, events = await writer().run(outbound.create_outbound, requests, now() + LEASE)
+        outs, events = await writer().run(outbound.create_outbound, requests, now() + self.lease)
         await self._publish(events)
         return outs
 
@@ -177,18 +188,20 @@ class Outbox:
         msg.errors.append(error)
 
     async def _sweep(self) -> None:
+        """Every `SWEEP` seconds, on every replica: claim due sends and attempt them."""
         while True:
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=0.25)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=SWEEP)
             except TimeoutError:
                 pass
             self._wakeup.clear()
             try:
-                for stored in await repo.due_outbound():
+                at = now()
+                due = await writer().run(outbound.claim_due, at, at + self.lease, 100, events=False)
+                for stored in due:
                     ch = self.tenants.channel(stored.message.channel_id)
                     if ch is None or stored.message.id in self._inflight:
                         continue
-                    await repo.schedule_retry(stored.message.id, now() + LEASE, count=False)
                     task = asyncio.create_task(self._attempt(ch, stored))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)

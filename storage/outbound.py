@@ -165,6 +165,10 @@ async def mark_sent(sql: Sql, items: Sequence[Sent]) -> list[event_pb2.Event]:
         if target is None:
             continue
         msg = target.message
+        if msg.provider_message_id and msg.provider_message_id != item.provider_message_id:
+            # A second attempt of this send (its first lease ran out, and another
+            # replica sent it again): the first answer recorded stays.
+            continue
         msg.provider_message_id = item.provider_message_id
         if advances(msg.status, M.MESSAGE_STATUS_SENT):
             msg.status = M.MESSAGE_STATUS_SENT
@@ -236,3 +240,20 @@ async def schedule_retry(sql: Sql, message_id: str, at: datetime, *, count: bool
         " WHERE id = ?",
         [1 if count else 0, at, now(), message_id],
     )
+
+
+async def claim_due(
+    sql: Sql, at: datetime, lease_until: datetime, limit: int
+) -> list[StoredMessage]:
+    """PENDING outbound messages due at `at` (a retry, or a send whose lease ran out
+    because the process attempting it died), each leased to the caller until
+    `lease_until`. Replicas sweeping at once never claim one message twice: on
+    PostgreSQL the rows are locked (another sweep skips them) and re-checked."""
+    skip = " FOR UPDATE SKIP LOCKED" if sql.postgres else ""
+    rows = await sql.rows(
+        "UPDATE message SET next_attempt_at = ? WHERE seq IN (SELECT seq FROM message"
+        " WHERE direction = ? AND status = ? AND provider_message_id IS NULL"
+        f" AND next_attempt_at <= ? ORDER BY seq LIMIT ?{skip}) RETURNING id",
+        [lease_until, M.DIRECTION_OUTBOUND, M.MESSAGE_STATUS_PENDING, at, limit],
+    )
+    return await messages_by_id(sql, [str(r["id"]) for r in rows]) if rows else []

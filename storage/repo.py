@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 
 from storage import events, models, outbound
 from storage.messages import READ_FIELDS, StoredMessage, stored_message
-from storage.times import from_micros, now, to_micros, to_ts
+from storage.times import from_micros, to_micros, to_ts
 from storage.writer import writer
 from wagate.v1 import event_pb2, message_pb2
 
@@ -52,21 +52,6 @@ async def append_event(
 
 async def schedule_retry(message_id: str, at: datetime, *, count: bool = True) -> None:
     await write(outbound.schedule_retry, message_id, at, count=count)
-
-
-async def due_outbound(limit: int = 100) -> list[StoredMessage]:
-    """PENDING outbound messages whose retry time has come (or that a crash left behind)."""
-    rows = (
-        await models.Message.filter(
-            direction=M.DIRECTION_OUTBOUND,
-            status=M.MESSAGE_STATUS_PENDING,
-            provider_message_id=None,
-            next_attempt_at__lte=now(),
-        )
-        .order_by("seq")
-        .limit(limit)
-    )
-    return [_stored(r) for r in rows]
 
 
 def contact_proto(row: models.Contact) -> message_pb2.Contact:
