@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
-import grpc
 import pytest
 
 from providers.testing import FakeGraphAPI
@@ -18,10 +17,9 @@ from tests.support import bots
 from tests.support.polling import eventually
 from tests.support.procs import Gateway, Postgres, RedisServer
 from tests.support.realtime import Client, post, text_webhook
+from tests.support.replicas import Stream
+from tests.support.replicas import start_replicas as replicas_on
 from tests.support.tenants import ACME_KEY, two_tenant_config
-from wagate.v1 import event_pb2
-from wagate.v1 import event_service_pb2 as pb
-from wagate.v1 import event_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +33,8 @@ def start_replicas(
     """Two replicas with `config` on one new database and the test's Redis."""
 
     def start(config: dict[str, Any]) -> tuple[Gateway, Gateway]:
-        url = postgres.create_database(f"replicas_{uuid.uuid4().hex[:12]}")
-        env = {"WAGATE_REDIS_URL": redis_server.url, "WAGATE_REALTIME_SECRET": "shared-secret"}
-        return gateways(config, database_url=url, env=env), gateways(
-            config, database_url=url, env=env
-        )
+        a, b = replicas_on(postgres, redis_server, gateways, config)
+        return a, b
 
     return start
 
@@ -49,36 +44,6 @@ def replicas(
     start_replicas: Callable[[dict[str, Any]], tuple[Gateway, Gateway]], fake_graph: FakeGraphAPI
 ) -> tuple[Gateway, Gateway]:
     return start_replicas(two_tenant_config(fake_graph.base_url))
-
-
-class Stream:
-    """StreamEvents on one replica, read in the background."""
-
-    def __init__(self, gw: Gateway) -> None:
-        self.channel = grpc.aio.insecure_channel(gw.grpc_target)
-        stub = pb_grpc.EventServiceStub(self.channel)
-        metadata = (("authorization", f"Bearer {ACME_KEY}"),)
-        self.call = stub.StreamEvents(pb.StreamEventsRequest(), metadata=metadata)
-        self.events: list[event_pb2.Event] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def open(self) -> Stream:
-        await self.call.initial_metadata()
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        async for event in self.call:
-            self.events.append(event)
-
-    def wamids(self) -> list[str]:
-        return [e.message_new.provider_message_id for e in self.events if e.HasField("message_new")]
-
-    async def close(self) -> None:
-        self.call.cancel()
-        if self._task is not None:
-            self._task.cancel()
-        await self.channel.close()
 
 
 @pytest.fixture
