@@ -92,6 +92,7 @@ test-fast: install
 bench: install
 	$(PY) -m bench
 	$(PY) -m bench.bots
+	$(PY) -m bench.scale
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules data .pytest_cache .mypy_cache .ruff_cache

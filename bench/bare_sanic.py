@@ -1,7 +1,8 @@
 """The baseline: a bare Sanic app with one POST route answering 200 "OK".
 
 Same Sanic settings as `wagate serve`: one process, no access log, no debug.
-Run as `python -m bench.bare_sanic --port N`; stops on SIGTERM/SIGINT.
+Run as `python -m bench.bare_sanic --port N [--workers N]`; stops on SIGTERM/SIGINT.
+With `--workers 2` it measures what the load generator can drive on this machine.
 """
 
 from __future__ import annotations
@@ -22,20 +23,35 @@ def make_app() -> DefaultSanic:
     return app
 
 
+# At import: with several workers, Sanic starts each one by importing this module and
+# looking the app up by name.
+app = make_app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    app = make_app()
-    app.run(
-        host=args.host,
-        port=args.port,
-        single_process=True,
-        access_log=False,
-        debug=False,
-        motd=False,
-    )
+    if args.workers == 1:
+        app.run(
+            host=args.host,
+            port=args.port,
+            single_process=True,
+            access_log=False,
+            debug=False,
+            motd=False,
+        )
+    else:
+        app.run(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=False,
+            debug=False,
+            motd=False,
+        )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,14 @@ import copy
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -32,6 +35,7 @@ from bench.servers import (
     QR_SECRET,
     QR_SESSION_ID,
     BenchError,
+    taskset,
 )
 from gateway import demo
 
@@ -284,6 +288,7 @@ class WrkResult:
     wraps: int
     first_bad: str = ""
     notes: list[str] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU time wrk itself used (user + system)
 
     @property
     def rps(self) -> float:
@@ -333,14 +338,23 @@ def write_script(path: Path, data_path: Path, url_path: str, kind: str = "meta")
     )
 
 
-def run_wrk(
-    wrk: str, target: str, port: int, script: Path, duration: float, url_path: str
-) -> WrkResult:
+def start_wrk(
+    wrk: str,
+    port: int,
+    script: Path,
+    duration: float,
+    url_path: str,
+    *,
+    connections: int = CONNECTIONS,
+    cpus: str | None = None,
+) -> RunningWrk:
+    """Start wrk in the background (several can load several gateways at once)."""
     seconds = max(1, round(duration))
     argv = [
+        *taskset(cpus),
         wrk,
         f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         "10s",
@@ -349,16 +363,41 @@ def run_wrk(
         str(script),
         f"http://{HOST}:{port}{url_path}",
     ]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    line = next(
-        (ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")),
-        None,
-    )
-    if proc.returncode != 0 or line is None:
-        raise BenchError(
-            f"wrk failed against {target} (exit {proc.returncode}):\n"
-            f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
-        )
+    out = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, text=True)
+    return RunningWrk(proc, out, seconds)
+
+
+@dataclass
+class RunningWrk:
+    proc: subprocess.Popen[str]
+    out: IO[str]
+    seconds: int
+
+    def finish(self, target: str) -> WrkResult:
+        """Wait for wrk to end; its result, with the CPU time wrk itself used."""
+        deadline = time.monotonic() + self.seconds + 60
+        while self.proc.returncode is None:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu_s = usage.ru_utime + usage.ru_stime
+            elif time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                raise BenchError(f"wrk against {target} did not end in time")
+            else:
+                time.sleep(0.05)
+        self.out.seek(0)
+        stdout = self.out.read()
+        self.out.close()
+        return parse_wrk(target, self.proc.returncode, stdout, cpu_s)
+
+
+def parse_wrk(target: str, returncode: int, stdout: str, cpu_s: float) -> WrkResult:
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if returncode != 0 or line is None:
+        raise BenchError(f"wrk failed against {target} (exit {returncode}):\n{stdout[-3000:]}")
     data = json.loads(line.removeprefix("BENCH_RESULT "))
     return WrkResult(
         target=target,
@@ -379,7 +418,14 @@ def run_wrk(
         bodies=data["bodies"],
         wraps=data["wraps"],
         first_bad=data["first_bad"],
+        cpu_s=cpu_s,
     )
+
+
+def run_wrk(
+    wrk: str, target: str, port: int, script: Path, duration: float, url_path: str
+) -> WrkResult:
+    return start_wrk(wrk, port, script, duration, url_path).finish(target)
 
 
 class IngestLoad:
@@ -406,8 +452,33 @@ class IngestLoad:
         return script
 
     def run(self, target: str, port: int, script: Path, duration: float) -> WrkResult:
-        result = run_wrk(self.wrk, target, port, script, duration, self.url_path)
-        result.bodies = self._distinct.get(script, result.bodies)
+        return self.start(port, script, duration).finish(target)
+
+    def start(
+        self,
+        port: int,
+        script: Path,
+        duration: float,
+        *,
+        connections: int = CONNECTIONS,
+        cpus: str | None = None,
+    ) -> LoadRun:
+        """Start wrk with `script` against `port`; `.finish(target)` waits for it."""
+        running = start_wrk(
+            self.wrk, port, script, duration, self.url_path, connections=connections, cpus=cpus
+        )
+        return LoadRun(running, self._distinct.get(script))
+
+
+@dataclass
+class LoadRun:
+    running: RunningWrk
+    distinct: int | None
+
+    def finish(self, target: str) -> WrkResult:
+        result = self.running.finish(target)
+        if self.distinct is not None:
+            result.bodies = self.distinct
         return result
 
 

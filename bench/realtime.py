@@ -86,12 +86,17 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes) -> int:
         return resp.status
 
 
-async def _latency(gw: Server, result: RealtimeResult, rate: float, duration: float) -> None:
+async def _latency(
+    gw: Server, result: RealtimeResult, rate: float, duration: float, listen: Server | None = None
+) -> None:
+    """Webhooks to `gw` at `rate`, received by a Socket.IO client of `listen` (or `gw`)."""
     run = uuid.uuid4().hex[:8]
     count = int(rate * duration)
     bodies = [(wamid(run, n), webhook_body(wamid(run, n))) for n in range(count)]
     receiver = _Receiver()
-    await receiver.sio.connect(gw.url, auth={"token": API_KEY}, transports=["websocket"])
+    await receiver.sio.connect(
+        (listen or gw).url, auth={"token": API_KEY}, transports=["websocket"]
+    )
     sent_at: dict[str, float] = {}
     acked_at: dict[str, float] = {}
     post_ms: list[float] = []
@@ -175,6 +180,13 @@ async def _fanout(gw: Server, result: RealtimeResult, clients: int, rounds: int)
             await asyncio.gather(
                 *(r.sio.disconnect() for r in receivers[i : i + 100]), return_exceptions=True
             )
+
+
+def cross_replica_latency(a: Server, b: Server, rate: float, duration: float) -> RealtimeResult:
+    """Webhooks POSTed to replica `a`, `message:new` received by a client of replica `b`."""
+    result = RealtimeResult()
+    asyncio.run(_latency(a, result, rate, duration, listen=b))
+    return result
 
 
 def run_realtime(gw: Server, quick: bool, result: RealtimeResult) -> None:

@@ -59,8 +59,19 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
     window_start = args.start_at + args.warmup
     window_end = window_start + args.duration
 
-    async with grpc.aio.insecure_channel(args.target) as channel:
-        stub = messaging_service_pb2_grpc.MessagingServiceStub(channel)  # type: ignore[no-untyped-call]
+    # Several channels: with `--workers N` the kernel hands each connection to one
+    # worker (SO_REUSEPORT), so one channel would load one worker only. Channels of one
+    # process share their connections unless each has a subchannel pool of its own.
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    channels = [
+        grpc.aio.insecure_channel(args.target, options=options) for _ in range(args.channels)
+    ]
+    stubs = [
+        messaging_service_pb2_grpc.MessagingServiceStub(channel)  # type: ignore[no-untyped-call]
+        for channel in channels
+    ]
+    stub = stubs[0]
+    try:
         try:
             reply = await stub.SendMessage(request(), metadata=metadata, timeout=CALL_TIMEOUT)
             probe = status_name(reply.message.status)
@@ -70,7 +81,7 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
         if delay > 0:
             await asyncio.sleep(delay)
 
-        async def loop() -> None:
+        async def loop(stub: Any) -> None:
             nonlocal first_error
             while True:
                 started = time.time()
@@ -98,8 +109,11 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
                         errors[error] += 1
 
         cpu0 = time.process_time()
-        await asyncio.gather(*(loop() for _ in range(args.concurrency)))
+        await asyncio.gather(*(loop(stubs[i % len(stubs)]) for i in range(args.concurrency)))
         cpu = time.process_time() - cpu0
+    finally:
+        for channel in channels:
+            await channel.close()
     return {
         "probe": probe,
         "latencies_ms": latencies,
@@ -120,6 +134,7 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--duration", type=float, required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--channels", type=int, default=1, help="gRPC channels (connections)")
     args = parser.parse_args(argv)
     try:
         import uvloop
@@ -172,7 +187,13 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def start_workers(
-    grpc_port: int, *, clients: int, concurrency: int, warmup: float, duration: float
+    grpc_port: int,
+    *,
+    clients: int,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    channels: int = 1,
 ) -> tuple[list[subprocess.Popen[str]], float]:
     """Start the workers; returns them and the shared wall-clock start time."""
     run_id = uuid.uuid4().hex[:12]
@@ -198,6 +219,8 @@ def start_workers(
                 run_id,
                 "--index",
                 str(i),
+                "--channels",
+                str(channels),
             ],
             cwd=REPO,
             stdout=subprocess.PIPE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -320,18 +321,20 @@ def _read_ready_line(server: Server, timeout: float) -> str:
     return result[0].decode().strip()
 
 
-def start_bare_sanic(group: ProcessGroup) -> Server:
+def start_bare_sanic(group: ProcessGroup, workers: int = 1, cpus: str | None = None) -> Server:
     port = free_port()
-    server = group.spawn(
-        "bare-sanic", [PYTHON, "-m", "bench.bare_sanic", "--port", str(port)], port=port
-    )
+    argv = [PYTHON, "-m", "bench.bare_sanic", "--port", str(port), "--workers", str(workers)]
+    name = "bare-sanic" if workers == 1 else f"bare-sanic-{workers}w"
+    server = group.spawn(name, [*taskset(cpus), *argv], port=port)
     wait_http(server, "/", method="POST")
     return server
 
 
-def start_fake_graph(group: ProcessGroup) -> Server:
+def start_fake_graph(group: ProcessGroup, cpus: str | None = None) -> Server:
     server = group.spawn(
-        "fake-graph", [PYTHON, "-m", "bench.fake_graph", "--port", "0"], capture_stdout=True
+        "fake-graph",
+        [*taskset(cpus), PYTHON, "-m", "bench.fake_graph", "--port", "0"],
+        capture_stdout=True,
     )
     line = _read_ready_line(server, 30.0)
     if not line.startswith("READY "):
@@ -386,18 +389,53 @@ def wagate_executable() -> str:
     return str(REPO / ".venv" / "bin" / "wagate")
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """Where a gateway keeps its state and how many processes it runs (bench/scale.py).
+
+    The default is the single-process SQLite gateway of `python -m bench`.
+    """
+
+    database_url: str | None = None  # None: a fresh SQLite file in the gateway's directory
+    redis_url: str | None = None
+    workers: int = 1
+    cpus: str | None = None  # `taskset -c` list the gateway's processes are pinned to
+    config_path: Path | None = None  # None: the bench tenant (`write_gateway_config`)
+
+
+# Every replica of one deployment signs realtime tokens with the same secret.
+REALTIME_SECRET = "bench-realtime-secret"
+
+
+def taskset_exe() -> str:
+    found = shutil.which("taskset")
+    if found is None:
+        raise BenchError("pinning to cores needs taskset (util-linux)")
+    return found
+
+
+def taskset(cpus: str | None) -> list[str]:
+    """The `taskset -c CPUS` prefix pinning a command (nothing when `cpus` is None)."""
+    return [] if cpus is None else [taskset_exe(), "-c", cpus]
+
+
 def start_gateway(
-    group: ProcessGroup, name: str, graph_base_url: str, source: Path | None = None
+    group: ProcessGroup,
+    name: str,
+    graph_base_url: str,
+    source: Path | None = None,
+    deployment: Deployment = Deployment(),
 ) -> Server:
-    """`wagate serve` with a fresh SQLite database; returns once `GET /readyz` is 200.
+    """`wagate serve` with a fresh database; returns once `GET /readyz` is 200.
 
     `source`: another checkout of this repository to run instead of the installed
     package (bench/compare.py); its modules are imported ahead of the installed ones.
     """
     workdir = group.tmpdir / name
     workdir.mkdir()
-    config_path = workdir / "wagate.yaml"
-    write_gateway_config(config_path, graph_base_url)
+    config_path = deployment.config_path or workdir / "wagate.yaml"
+    if deployment.config_path is None:
+        write_gateway_config(config_path, graph_base_url)
     http_port, grpc_port = free_port(), free_port()
     while grpc_port == http_port:
         grpc_port = free_port()
@@ -405,16 +443,23 @@ def start_gateway(
         "WAGATE_HTTP_HOST": HOST,
         "WAGATE_HTTP_PORT": str(http_port),
         "WAGATE_GRPC_PORT": str(grpc_port),
-        "WAGATE_DATABASE_URL": f"sqlite://{workdir}/bench.sqlite3",
+        "WAGATE_DATABASE_URL": deployment.database_url or f"sqlite://{workdir}/bench.sqlite3",
         "WAGATE_LOG_LEVEL": "warning",
+        "WAGATE_REALTIME_SECRET": REALTIME_SECRET,
     }
+    # Unset what could point the gateway elsewhere (embedded bus, this config only).
+    unset: tuple[str, ...] = ("WAGATE_CONFIG", "WAGATE_REDIS_URL", "WAGATE_WORKERS")
+    if deployment.redis_url:
+        env["WAGATE_REDIS_URL"] = deployment.redis_url
+        unset = ("WAGATE_CONFIG", "WAGATE_WORKERS")
     argv = [wagate_executable(), "serve", "--config", str(config_path)]
+    if deployment.workers != 1:
+        argv += ["--workers", str(deployment.workers)]
     if source is not None:
         env["PYTHONPATH"] = f"{source}{os.pathsep}{source / 'proto'}"
         run = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
         argv = [PYTHON, "-c", run, *argv[1:]]
-    # Unset what could point the gateway elsewhere (embedded bus, this config only).
-    unset = ("WAGATE_CONFIG", "WAGATE_REDIS_URL")
+    argv = taskset(deployment.cpus) + argv
     server = group.spawn(name, argv, env=env, unset=unset, port=http_port)
     server.extra["grpc_port"] = grpc_port
     wait_http(server, "/readyz", timeout=60.0)
