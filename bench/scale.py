@@ -70,6 +70,7 @@ class Options:
     warmup: float
     conversations: int
     load_procs: int
+    source: Path | None = None  # another checkout's gateway instead of this one
 
 
 @dataclass
@@ -159,7 +160,11 @@ class Scale:
     def gateway(self, base: str, deployment: Deployment) -> Server:
         try:
             return start_gateway(
-                self.group, self.name(base), f"{self.graph.url}/v23.0", deployment=deployment
+                self.group,
+                self.name(base),
+                f"{self.graph.url}/v23.0",
+                source=self.opts.source,
+                deployment=deployment,
             )
         except BenchError as exc:
             raise BenchError(f"{base}: {exc}") from exc
@@ -674,6 +679,9 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--duration", type=float, help="seconds per measured run (default 10)")
     parser.add_argument("--conversations", type=int, default=100, help="bots: conversations")
     parser.add_argument("--load-procs", type=int, default=2, help="bots: load processes")
+    parser.add_argument(
+        "--source", type=Path, help="run the gateway of another checkout (e.g. a worktree)"
+    )
     args = parser.parse_args(argv)
     duration = args.duration or (3.0 if args.quick else 10.0)
     warmup = 1.0 if args.quick else 2.0
@@ -684,6 +692,7 @@ def parse_args(argv: list[str] | None) -> Options:
         warmup,
         args.conversations,
         args.load_procs,
+        args.source.resolve() if args.source else None,
     )
 
 

@@ -458,7 +458,9 @@ def start_gateway(
     if source is not None:
         env["PYTHONPATH"] = f"{source}{os.pathsep}{source / 'proto'}"
         run = "import sys; from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
-        argv = [PYTHON, "-c", run, *argv[1:]]
+        # -P: `python -c` would put the working directory (this checkout) ahead of
+        # PYTHONPATH, and the gateway measured would be this one, not `source`.
+        argv = [PYTHON, "-P", "-c", run, *argv[1:]]
     argv = taskset(deployment.cpus) + argv
     server = group.spawn(name, argv, env=env, unset=unset, port=http_port)
     server.extra["grpc_port"] = grpc_port
