@@ -40,6 +40,7 @@ import yaml
 
 from bench import botload
 from bench import send as send_mod
+from bench.extrapolate import extrapolation
 from bench.ingest import IngestLoad, WrkResult, bodies_needed, ensure_wrk
 from bench.realtime import cross_replica_latency
 from bench.report import machine_facts, ms, num, save_json, table
@@ -54,7 +55,7 @@ from bench.servers import (
     start_fake_graph,
     start_gateway,
 )
-from bench.stores import Stores, count_rows, start_stores, wait_drained_pg
+from bench.stores import PENDING, Stores, count_rows, start_stores, wait_drained_pg
 
 RESULTS = REPO / "bench" / "results" / "scale.json"
 ROWS = ("ingest", "send", "realtime", "coordination", "bots")
@@ -71,6 +72,7 @@ class Options:
     conversations: int
     load_procs: int
     source: Path | None = None  # another checkout's gateway instead of this one
+    fsync: bool = True  # PostgreSQL's fsync
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Window:
     postgres: float = 0.0
     redis: float = 0.0
     generator: float = 0.0
+    fake: float = 0.0  # the fake Graph API (send row)
 
     def pct(self, cpu: float) -> float:
         return 100 * cpu / self.seconds if self.seconds else 0.0
@@ -106,6 +109,9 @@ class IngestRun:
     acked: int = 0  # every 2xx answer of the run, warm-up included
     stored: int = 0  # messages in the database once the inbox was applied
     cpu: Window = field(default_factory=Window)
+    # The after-ack backlog when the load stopped, and the CPU its applying took.
+    backlog: int = 0
+    drain_cpu: Window = field(default_factory=Window)
 
     @property
     def acked_per_s(self) -> float:
@@ -119,6 +125,15 @@ class IngestRun:
 
     def us_per(self, cpu: float) -> float:
         return 1e6 * cpu / self.wrk.ok if self.wrk and self.wrk.ok else 0.0
+
+    @property
+    def apply_us(self) -> float:
+        """Gateway CPU per webhook applied after the load stopped (acks all done)."""
+        return 1e6 * self.drain_cpu.gateway / self.backlog if self.backlog >= 500 else 0.0
+
+    @property
+    def apply_per_s(self) -> float:
+        return self.backlog / self.drain_s if self.backlog >= 500 and self.drain_s else 0.0
 
 
 class Meter:
@@ -152,6 +167,10 @@ class Scale:
         self.details: dict[str, Any] = {}
         self.sections: list[str] = []
         self._names = 0
+        # What the extrapolation (bench/extrapolate.py) reads.
+        self.ingest: dict[int, IngestRun] = {}
+        self.send: dict[int, tuple[send_mod.SendResult, Window]] = {}
+        self.bots: dict[tuple[str, int], tuple[botload.BotLoadResult, Window]] = {}
 
     def name(self, base: str) -> str:
         self._names += 1
@@ -217,7 +236,9 @@ class Scale:
             results = blast("m", count, opts.duration)
         run.cpu.generator = sum(r.cpu_s for r in results)
         run.wrk = merge(name, results)
-        run.drain_s = wait_drained_pg(database_url)
+        with meter.window(run.drain_cpu):
+            run.backlog = count_rows(database_url, PENDING)
+            run.drain_s = wait_drained_pg(database_url)
         run.acked = sum(r.ok for r in warm) + run.wrk.ok
         run.stored = count_rows(database_url, "SELECT COUNT(*) FROM message")
         return run
@@ -251,6 +272,7 @@ class Scale:
             finally:
                 self.stop(gw)
         one, two = runs[1], runs[2]
+        self.ingest = runs
         self.details["ingest"] = {
             "bare_1": asdict(bare1),
             "bare_2": asdict(bare2),
@@ -301,10 +323,12 @@ class Scale:
                     channels=channels,
                 )
                 window = Window()
-                meter = Meter(self.stores, [gw, self.graph])
+                meter = Meter(self.stores, [gw])
                 sleep_until(start_at + opts.warmup)
+                fake0 = cpu_seconds(self.graph.pid)
                 with meter.window(window):
                     sleep_until(start_at + opts.warmup + opts.duration)
+                window.fake = cpu_seconds(self.graph.pid) - fake0
                 result = send_mod.collect_workers(
                     procs,
                     concurrency=concurrency,
@@ -319,7 +343,10 @@ class Scale:
                         proc.kill()
                         proc.wait()
                 self.stop(gw)
-        self.details["send"] = {f"workers_{w}": asdict(r) for w, (r, _) in results.items()}
+        self.send = results
+        self.details["send"] = {
+            f"workers_{w}": {**asdict(r), "cpu": asdict(c)} for w, (r, c) in results.items()
+        }
         self.sections.append(send_section(results, clients, channels, concurrency, opts))
         two, _ = results[2]
         one, _ = results[1]
@@ -397,6 +424,7 @@ class Scale:
         )
         stored = ratio(two.stored_per_s, one.stored_per_s)
         acked = ratio(two.acked_per_s, one.acked_per_s)
+        self.details["coordination_ratio"] = stored
         self.verdict(
             "coordination: 2 replicas vs 1, pinned to the same core",
             f"stored {num(two.stored_per_s)} vs {num(one.stored_per_s)} /s = {stored:.2f}x "
@@ -448,6 +476,7 @@ class Scale:
             {"mode": m, "workers": w, **asdict(r), "cpu": asdict(c)} for m, w, r, c in runs
         ]
         self.sections.append(bots_section(runs, opts))
+        self.bots = {(m, w): (r, c) for m, w, r, c in runs}
         by = {(m, w): r for m, w, r, _ in runs}
         open2 = by[("open", 2)]
         self.verdict(
@@ -535,6 +564,9 @@ def ingest_table(runs: list[IngestRun]) -> str:
                 f"{run.cpu.pct(run.cpu.postgres):.0f} % / {num(run.us_per(run.cpu.postgres))}",
                 f"{run.cpu.pct(run.cpu.redis):.0f} %",
                 f"{run.cpu.pct(run.cpu.generator):.0f} % / {num(run.us_per(run.cpu.generator))}",
+                f"{num(run.backlog)}: {num(run.apply_per_s)}/s, {num(run.apply_us)} µs"
+                if run.apply_us
+                else f"{num(run.backlog)}",
             ]
         )
     headers = [
@@ -549,6 +581,7 @@ def ingest_table(runs: list[IngestRun]) -> str:
         "PostgreSQL CPU / µs",
         "Redis CPU",
         "wrk CPU / µs",
+        "backlog at the end: applied/s, gateway µs each",
     ]
     return table(headers, rows)
 
@@ -583,6 +616,7 @@ def send_section(
                 num(r.not_sent),
                 f"{w.pct(w.gateway):.0f} % / {num(w.gateway * per)}",
                 f"{w.pct(w.postgres):.0f} % / {num(w.postgres * per)}",
+                f"{w.pct(w.fake):.0f} %",
                 f"{w.pct(w.generator):.0f} % / {num(w.generator * per)}",
             ]
         )
@@ -597,8 +631,9 @@ def send_section(
                 "p99 ms",
                 "SENT",
                 "not SENT",
-                "gateway + fake Graph CPU / µs per send",
+                "gateway CPU / µs per send",
                 "PostgreSQL CPU / µs",
+                "fake Graph CPU",
                 "client CPU / µs",
             ],
             rows,
@@ -650,8 +685,9 @@ def bots_section(runs: list[tuple[str, int, botload.BotLoadResult, Window]], opt
 
 
 def print_report(scale: Scale, facts: dict[str, str]) -> None:
-    for section in scale.sections:
-        print("\n" + section)
+    for section in [*scale.sections, extrapolation(scale)]:
+        if section:
+            print("\n" + section)
     rows = [
         [
             v.what,
@@ -682,6 +718,12 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--source", type=Path, help="run the gateway of another checkout (e.g. a worktree)"
     )
+    parser.add_argument(
+        "--pg-fsync",
+        choices=["on", "off"],
+        default="on",
+        help="PostgreSQL's fsync (default on: commits are durable, as in production)",
+    )
     args = parser.parse_args(argv)
     duration = args.duration or (3.0 if args.quick else 10.0)
     warmup = 1.0 if args.quick else 2.0
@@ -693,6 +735,7 @@ def parse_args(argv: list[str] | None) -> Options:
         args.conversations,
         args.load_procs,
         args.source.resolve() if args.source else None,
+        args.pg_fsync == "on",
     )
 
 
@@ -713,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     failed: list[str] = []
     print("scale: starting PostgreSQL and Redis ...", flush=True)
-    stores = start_stores()
+    stores = start_stores(fsync=opts.fsync)
     try:
         with ProcessGroup() as group:
             graph = start_fake_graph(group)

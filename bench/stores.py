@@ -21,6 +21,8 @@ import asyncpg  # type: ignore[import-untyped]
 from bench.servers import BenchError, process_tree, taskset_exe
 from tests.support.procs import Postgres, RedisServer, start_postgres, start_redis
 
+# Inbox rows acknowledged and not applied yet (storage/inbox.py's states).
+PENDING = "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'raw')"
 # Two replicas of two workers each, with their pools, and the benchmark's own probes.
 MAX_CONNECTIONS = 400
 
@@ -99,9 +101,7 @@ async def _count_pending(dsn: str, limit: float) -> float | None:
     try:
         start = time.monotonic()
         while time.monotonic() - start < limit:
-            pending = await conn.fetchval(
-                "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'raw')"
-            )
+            pending = await conn.fetchval(PENDING)
             if not pending:
                 return time.monotonic() - start
             await asyncio.sleep(0.05)
