@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,7 @@ from bench.servers import (
     QR_SECRET,
     QR_SESSION_ID,
     BenchError,
+    ensure_tool,
     taskset,
 )
 from gateway import demo
@@ -301,25 +301,7 @@ class WrkResult:
 
 def ensure_wrk() -> str:
     """Path of wrk, installing the Debian package on demand; BenchError if impossible."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    print("wrk not found; trying `apt-get install -y wrk` ...", flush=True)
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    for argvs in ([install], [["apt-get", "update", "-q"], install]):
-        for argv in argvs:
-            try:
-                subprocess.run(argv, check=False, capture_output=True, timeout=300)
-            except (OSError, subprocess.TimeoutExpired):
-                break
-        found = shutil.which("wrk")
-        if found:
-            return found
-    raise BenchError(
-        "the ingest benchmark needs wrk (https://github.com/wg/wrk) and installing it with "
-        "apt-get failed: install it yourself (`sudo apt-get install wrk` on Debian/Ubuntu, "
-        "`brew install wrk` on macOS) and re-run"
-    )
+    return ensure_tool("wrk", "wrk", "https://github.com/wg/wrk", "`brew install wrk` on macOS")
 
 
 def write_script(path: Path, data_path: Path, url_path: str, kind: str = "meta") -> None:

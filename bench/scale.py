@@ -9,7 +9,7 @@ deployment on a fresh database:
    runs, stored end to end (until the inbox has nothing left to apply), 2 against 1.
    wrk against a bare Sanic with 2 workers shows what the generator itself can drive.
 2. `send`: gRPC `SendMessage` with `--workers 2` (and 1, for the per-core figure), from
-   client processes with several channels each, to the fake Graph API.
+   h2load over 8 connections (bench/h2send.py), to the fake Graph API.
 3. `realtime`: webhooks to replica A at 200/s, `message:new` on a Socket.IO client of
    replica B.
 4. `coordination`: one replica, then two, all pinned to the same core (`taskset`), wrk,
@@ -39,8 +39,8 @@ from typing import Any
 import yaml
 
 from bench import botload
-from bench import send as send_mod
 from bench.extrapolate import extrapolation
+from bench.h2send import H2Load, H2Result
 from bench.ingest import IngestLoad, WrkResult, bodies_needed, ensure_wrk
 from bench.realtime import cross_replica_latency
 from bench.report import machine_facts, ms, num, save_json, table
@@ -55,7 +55,14 @@ from bench.servers import (
     start_fake_graph,
     start_gateway,
 )
-from bench.stores import PENDING, Stores, count_rows, start_stores, wait_drained_pg
+from bench.stores import (
+    PENDING,
+    Stores,
+    count_rows,
+    outbound_statuses,
+    start_stores,
+    wait_drained_pg,
+)
 
 RESULTS = REPO / "bench" / "results" / "scale.json"
 ROWS = ("ingest", "send", "realtime", "coordination", "bots")
@@ -169,7 +176,7 @@ class Scale:
         self._names = 0
         # What the extrapolation (bench/extrapolate.py) reads.
         self.ingest: dict[int, IngestRun] = {}
-        self.send: dict[int, tuple[send_mod.SendResult, Window]] = {}
+        self.send: dict[int, tuple[H2Result, Window]] = {}
         self.bots: dict[tuple[str, int], tuple[botload.BotLoadResult, Window]] = {}
 
     def name(self, base: str) -> str:
@@ -306,56 +313,53 @@ class Scale:
 
     def row_send(self) -> None:
         opts = self.opts
-        clients, channels, concurrency = 2, 4, 128
-        results: dict[int, tuple[send_mod.SendResult, Window]] = {}
+        connections, streams = 8, 16
+        results: dict[int, tuple[H2Result, Window]] = {}
         for workers in (1, 2):
-            print(f"send: gateway --workers {workers}, gRPC clients ...", flush=True)
+            print(f"send: gateway --workers {workers}, h2load ...", flush=True)
             db = self.stores.new_database()
             gw = self.gateway(f"send-w{workers}", Deployment(db, self.stores.redis.url, workers))
-            procs: list[Any] = []
             try:
-                procs, start_at = send_mod.start_workers(
+                load = H2Load(
                     gw.extra["grpc_port"],
-                    clients=clients,
-                    concurrency=concurrency,
-                    warmup=opts.warmup,
-                    duration=opts.duration,
-                    channels=channels,
+                    self.group.tmpdir / f"h2-{gw.name}",
+                    connections,
+                    streams,
+                    opts.warmup,
+                    opts.duration,
                 )
+                start = load.start()
                 window = Window()
-                meter = Meter(self.stores, [gw])
-                sleep_until(start_at + opts.warmup)
+                sleep_until(start)
                 fake0 = cpu_seconds(self.graph.pid)
-                with meter.window(window):
-                    sleep_until(start_at + opts.warmup + opts.duration)
+                with Meter(self.stores, [gw]).window(window):
+                    sleep_until(start + opts.duration)
                 window.fake = cpu_seconds(self.graph.pid) - fake0
-                result = send_mod.collect_workers(
-                    procs,
-                    concurrency=concurrency,
-                    duration=opts.duration,
-                    timeout=opts.warmup + opts.duration + 90,
-                )
-                window.generator = result.client_cpu_pct / 100 * window.seconds
+                result = load.finish()
+                window.generator = result.cpu_s * opts.duration / (opts.duration + opts.warmup)
+                # Calls h2load cut off when it stopped leave their message to the outbox.
+                deadline = time.monotonic() + 15
+                result.statuses = outbound_statuses(db)
+                while result.statuses.get("PENDING") and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    result.statuses = outbound_statuses(db)
                 results[workers] = (result, window)
             finally:
-                for proc in procs:
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
                 self.stop(gw)
         self.send = results
         self.details["send"] = {
             f"workers_{w}": {**asdict(r), "cpu": asdict(c)} for w, (r, c) in results.items()
         }
-        self.sections.append(send_section(results, clients, channels, concurrency, opts))
+        self.sections.append(send_section(results, opts))
         two, _ = results[2]
         one, _ = results[1]
+        not_sent = sum(n for k, n in two.statuses.items() if k not in ("SENT", "PENDING"))
+        not_sent += two.failed
         self.verdict(
-            f"SendMessage, --workers 2, {clients * channels} client channels",
-            f"{num(two.rate)} sends/s ({num(one.rate)} with 1 worker); "
-            f"{num(two.not_sent)} not SENT",
+            f"SendMessage, --workers 2, {connections} client channels",
+            f"{num(two.rate)} sends/s ({num(one.rate)} with 1 worker); {num(not_sent)} not SENT",
             ">= 2,000 sends/s",
-            two.rate >= 2000 and two.not_sent == 0,
+            two.rate >= 2000 and not_sent == 0,
         )
 
     # -- 3. realtime across replicas --------------------------------------------------
@@ -596,33 +600,31 @@ def ingest_section(runs: list[IngestRun], opts: Options) -> str:
     )
 
 
-def send_section(
-    results: dict[int, tuple[send_mod.SendResult, Window]],
-    clients: int,
-    channels: int,
-    concurrency: int,
-    opts: Options,
-) -> str:
+def send_section(results: dict[int, tuple[H2Result, Window]], opts: Options) -> str:
     rows = []
     for workers, (r, w) in sorted(results.items()):
         per = 1e6 / r.calls if r.calls else 0.0
+        other = {k: v for k, v in r.statuses.items() if k != "SENT"}
         rows.append(
             [
                 f"--workers {workers}",
                 num(r.rate),
                 ms(r.p50_ms),
                 ms(r.p99_ms),
-                num(r.sent),
-                num(r.not_sent),
+                num(r.statuses.get("SENT", 0)),
+                ", ".join(f"{k} {v}" for k, v in sorted(other.items())) or "0",
                 f"{w.pct(w.gateway):.0f} % / {num(w.gateway * per)}",
                 f"{w.pct(w.postgres):.0f} % / {num(w.postgres * per)}",
                 f"{w.pct(w.fake):.0f} %",
                 f"{w.pct(w.generator):.0f} % / {num(w.generator * per)}",
             ]
         )
+    r0 = next(iter(results.values()))[0]
     return (
-        f"## gRPC SendMessage: {clients} client processes x {channels} channels, "
-        f"{concurrency} calls in flight, {opts.duration:.0f} s after {opts.warmup:.0f} s\n\n"
+        f"## gRPC SendMessage: h2load, {r0.connections} connections (client channels) x "
+        f"{r0.streams} streams = {r0.in_flight} calls in flight, {opts.duration:.0f} s after "
+        f"{opts.warmup:.0f} s; statuses read from the database afterwards (warm-up "
+        "included; PENDING: calls cut off when h2load stopped, not sent after 15 s)\n\n"
         + table(
             [
                 "gateway",
@@ -630,11 +632,11 @@ def send_section(
                 "p50 ms",
                 "p99 ms",
                 "SENT",
-                "not SENT",
+                "other",
                 "gateway CPU / µs per send",
                 "PostgreSQL CPU / µs",
                 "fake Graph CPU",
-                "client CPU / µs",
+                "h2load CPU / µs",
             ],
             rows,
         )

@@ -407,6 +407,30 @@ class Deployment:
 REALTIME_SECRET = "bench-realtime-secret"
 
 
+def ensure_tool(name: str, package: str, home: str, elsewhere: str) -> str:
+    """Path of a load tool, installing its Debian package on demand (as root, like CI);
+    BenchError naming how to install it if that is impossible."""
+    found = shutil.which(name)
+    if found:
+        return found
+    print(f"{name} not found; trying `apt-get install -y {package}` ...", flush=True)
+    install = ["apt-get", "install", "-y", "-q", package]
+    for argvs in ([install], [["apt-get", "update", "-q"], install]):
+        for argv in argvs:
+            try:
+                subprocess.run(argv, check=False, capture_output=True, timeout=300)
+            except (OSError, subprocess.TimeoutExpired):
+                break
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BenchError(
+        f"this benchmark needs {name} ({home}) and installing it with apt-get failed: "
+        f"install it yourself (`sudo apt-get install {package}` on Debian/Ubuntu, "
+        f"{elsewhere}) and re-run"
+    )
+
+
 def taskset_exe() -> str:
     found = shutil.which("taskset")
     if found is None:

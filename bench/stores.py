@@ -126,3 +126,24 @@ async def _scalar(dsn: str, sql: str) -> int:
 def count_rows(dsn: str, sql: str) -> int:
     """One integer a query returns (`SELECT COUNT(*) ...`)."""
     return asyncio.run(_scalar(dsn, sql))
+
+
+async def _rows(dsn: str, sql: str) -> list[tuple[object, ...]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [tuple(r) for r in await conn.fetch(sql)]
+    finally:
+        await conn.close()
+
+
+def outbound_statuses(dsn: str) -> dict[str, int]:
+    """How many outbound messages are in each status (MessageStatus names)."""
+    from wagate.v1 import message_pb2
+
+    rows = asyncio.run(
+        _rows(dsn, "SELECT status, COUNT(*) FROM message WHERE direction = 2 GROUP BY status")
+    )
+    return {
+        message_pb2.MessageStatus.Name(int(str(s))).removeprefix("MESSAGE_STATUS_"): int(str(n))
+        for s, n in rows
+    }
