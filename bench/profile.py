@@ -1,5 +1,5 @@
-"""`python -m bench.profile [--kind ingest|bots|send] [--workers N] [--seconds S]`: where a
-gateway on PostgreSQL + Redis spends its CPU under load, sampled with py-spy.
+"""`python -m bench.profile [--kind ingest|bots|send] [--provider meta|kapso|qr] [--workers N]`:
+where a gateway on PostgreSQL + Redis spends its CPU under load, sampled with py-spy.
 
 Starts PostgreSQL, Redis and `wagate serve --workers N` (bench/stores.py), loads it
 (`ingest`: wrk with signed Meta webhooks; `bots`: the closed-loop menu-flow load of
@@ -25,7 +25,7 @@ import yaml
 
 from bench import botload
 from bench import send as send_mod
-from bench.ingest import IngestLoad, ensure_wrk
+from bench.ingest import KINDS, IngestLoad, ensure_wrk
 from bench.report import table
 from bench.servers import (
     PYTHON,
@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.profile", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--kind", choices=["ingest", "bots", "send"], default="ingest")
+    parser.add_argument(
+        "--provider", choices=sorted(KINDS), default="meta", help="ingest: whose webhooks"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--top", type=int, default=30)
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             gw = start_gateway(group, "profiled", f"{graph.url}/v23.0", deployment=deployment)
             procs: list[subprocess.Popen[str]] = []
             if args.kind == "ingest":
-                wrk = IngestLoad(ensure_wrk(), group.tmpdir / "load", "/webhooks/meta")
+                kind = KINDS[args.provider]
+                wrk = IngestLoad(ensure_wrk(), group.tmpdir / "load", kind.url_path, kind.name)
                 script = wrk.prepare(uuid.uuid4().hex[:8], 200_000)
                 running = wrk.start(gw.port, script, args.seconds + 4)
             elif args.kind == "send":
