@@ -34,24 +34,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    if args.workers == 1:
-        app.run(
-            host=args.host,
-            port=args.port,
-            single_process=True,
-            access_log=False,
-            debug=False,
-            motd=False,
-        )
-    else:
-        app.run(
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            access_log=False,
-            debug=False,
-            motd=False,
-        )
+    processes = {"single_process": True} if args.workers == 1 else {"workers": args.workers}
+    app.run(host=args.host, port=args.port, access_log=False, debug=False, motd=False, **processes)
 
 
 if __name__ == "__main__":

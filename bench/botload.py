@@ -33,6 +33,7 @@ from typing import Any
 
 import aiohttp
 
+from bench import aio
 from bench.servers import PYTHON, REPO, BenchError
 from providers.testing import FakeGraphAPI
 from tests.support.bots import tenant, text_webhook
@@ -351,12 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, required=True)
     parser.add_argument("--rate", type=float, default=0.0, help="open loop: messages/s")
     args = parser.parse_args(argv)
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(worker(args))
-    else:
-        result = uvloop.run(worker(args))
+    result = aio.run(worker(args))
     sys.stdout.write(json.dumps(result) + "\n")
 
 

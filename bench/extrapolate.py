@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bench.meter import Window
 from bench.report import num
 
 if TYPE_CHECKING:
@@ -53,6 +54,19 @@ def _line(label: str, cores: int, micros: float, terms: str) -> tuple[str, float
     return f"{label}: {cores} x 1,000,000 / ({terms}) µs = **{num(value)}/s**", value
 
 
+def _per_unit(title: str, count: int, w: Window) -> tuple[list[str], float]:
+    """The lines for `count` units of work whose CPU was metered over `w`; and what the
+    gateway tier of the machines alone would do."""
+    c = Cost(_per(w.gateway, count), _per(w.postgres, count), _per(w.redis, count))
+    terms = f"{num(c.gateway)} gateway + {num(c.postgres)} PostgreSQL + {num(c.redis)} Redis"
+    one, _ = _line(f"- one machine, {CORES} cores, all on it", CORES, c.total, terms)
+    machines = f"- {MACHINES} gateway machines of {CORES} cores"
+    tier, tier_value = _line(machines, MACHINES * CORES, c.gateway, f"{num(c.gateway)} gateway")
+    pg, _ = _line(f"- PostgreSQL on {CORES} cores", CORES, c.postgres, num(c.postgres))
+    redis, _ = _line("- Redis (one thread)", 1, c.redis, num(c.redis))
+    return ["", title, "", one, tier, pg, redis], tier_value
+
+
 def extrapolation(scale: Scale) -> str:
     out: list[str] = ["## Extrapolation to 16 cores and 3 machines (arithmetic below)"]
     coordination = scale.details.get("coordination_ratio")
@@ -60,33 +74,17 @@ def extrapolation(scale: Scale) -> str:
     if run and run.wrk and run.wrk.ok:
         ok = run.wrk.ok
         cpu, drain = run.cpu, run.drain_cpu
-        c = Cost(
-            _per(cpu.gateway + drain.gateway, ok),
-            _per(cpu.postgres + drain.postgres, ok),
-            _per(cpu.redis + drain.redis, ok),
+        both = Window(
+            gateway=cpu.gateway + drain.gateway,
+            postgres=cpu.postgres + drain.postgres,
+            redis=cpu.redis + drain.redis,
         )
-        terms = f"{num(c.gateway)} gateway + {num(c.postgres)} PostgreSQL + {num(c.redis)} Redis"
-        one, _ = _line(f"- one machine, {CORES} cores, all on it", CORES, c.total, terms)
-        tier, tier_v = _line(
-            f"- {MACHINES} gateway machines of {CORES} cores",
-            MACHINES * CORES,
-            c.gateway,
-            f"{num(c.gateway)} gateway",
-        )
-        pg, pg_v = _line(
-            f"- PostgreSQL on a machine of {CORES} cores", CORES, c.postgres, num(c.postgres)
-        )
-        redis, redis_v = _line("- Redis (one core, one thread)", 1, c.redis, num(c.redis))
-        out += [
-            "",
+        title = (
             f"**Webhooks stored end to end** (`--workers 2` run: {num(ok)} webhooks; CPU "
-            "during the load and until the backlog was applied):",
-            "",
-            one,
-            tier,
-            pg,
-            redis,
-        ]
+            "during the load and until the backlog was applied):"
+        )
+        lines, tier = _per_unit(title, ok, both)
+        out += lines
         if run.apply_us:
             out.append(
                 f"- if one process applies the inbox at a time: 1 x 1,000,000 / "
@@ -94,58 +92,25 @@ def extrapolation(scale: Scale) -> str:
                 f"the backlog of {num(run.backlog)} was applied, acks over) = "
                 f"**{num(_cap(1, run.apply_us))}/s**"
             )
-        caps = [v for v in (tier_v, pg_v, redis_v) if v]
-        if isinstance(coordination, float) and coordination < 1 and caps:
+        if isinstance(coordination, float) and coordination < 1 and tier:
             out.append(
                 f"- with the coordination factor measured for 2 replicas on one core "
                 f"({coordination:.2f}) applied to the gateway tier: "
-                f"{num(tier_v)} x {coordination:.2f} = {num(tier_v * coordination)}/s"
+                f"{num(tier)} x {coordination:.2f} = {num(tier * coordination)}/s"
             )
     sent = scale.send.get(2)
     if sent:
-        send_result, w = sent
-        calls = send_result.calls
-        c = Cost(_per(w.gateway, calls), _per(w.postgres, calls), _per(w.redis, calls))
-        terms = f"{num(c.gateway)} gateway + {num(c.postgres)} PostgreSQL + {num(c.redis)} Redis"
-        one, _ = _line(f"- one machine, {CORES} cores", CORES, c.total, terms)
-        tier, _ = _line(
-            f"- {MACHINES} gateway machines of {CORES} cores",
-            MACHINES * CORES,
-            c.gateway,
-            num(c.gateway),
-        )
-        pg, _ = _line(f"- PostgreSQL on {CORES} cores", CORES, c.postgres, num(c.postgres))
-        out += [
-            "",
-            f"**`SendMessage`** (`--workers 2` run, {num(calls)} sends):",
-            "",
-            one,
-            tier,
-            pg,
-        ]
+        result, window = sent
+        title = f"**`SendMessage`** (`--workers 2` run, {num(result.calls)} sends):"
+        out += _per_unit(title, result.calls, window)[0]
     bots = scale.bots.get(("closed", 2))
     if bots:
-        bot_result, w = bots
-        n = bot_result.replies
-        c = Cost(_per(w.gateway, n), _per(w.postgres, n), _per(w.redis, n))
-        terms = f"{num(c.gateway)} gateway + {num(c.postgres)} PostgreSQL + {num(c.redis)} Redis"
-        one, _ = _line(f"- one machine, {CORES} cores", CORES, c.total, terms)
-        tier, _ = _line(
-            f"- {MACHINES} gateway machines of {CORES} cores",
-            MACHINES * CORES,
-            c.gateway,
-            num(c.gateway),
+        replies, window = bots[0].replies, bots[1]
+        title = (
+            f"**Bot replies** (closed loop, `--workers 2`, {num(replies)} replies; each one "
+            "is a webhook, a flow step and a send):"
         )
-        pg, _ = _line(f"- PostgreSQL on {CORES} cores", CORES, c.postgres, num(c.postgres))
-        out += [
-            "",
-            f"**Bot replies** (closed loop, `--workers 2`, {num(n)} replies; each one is "
-            "a webhook, a flow step and a send):",
-            "",
-            one,
-            tier,
-            pg,
-        ]
+        out += _per_unit(title, replies, window)[0]
     if len(out) == 1:
         return ""
     return "\n".join(out)

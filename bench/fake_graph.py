@@ -12,6 +12,7 @@ import contextlib
 import signal
 import sys
 
+from bench import aio
 from providers.testing import FakeGraphAPI
 
 
@@ -38,12 +39,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(args.host, args.port))
-    else:
-        uvloop.run(serve(args.host, args.port))
+    aio.run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":

@@ -25,13 +25,12 @@ the load generator used, for the per-core figures in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import faulthandler
 import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from bench import botload
 from bench.extrapolate import extrapolation
 from bench.h2send import H2Load, H2Result
 from bench.ingest import IngestLoad, WrkResult, bodies_needed, ensure_wrk
+from bench.meter import Meter, Window
 from bench.realtime import cross_replica_latency
 from bench.report import machine_facts, ms, num, save_json, table
 from bench.servers import (
@@ -94,21 +94,6 @@ class Verdict:
 
 
 @dataclass
-class Window:
-    """CPU seconds used during one measured window, by who."""
-
-    seconds: float = 0.0
-    gateway: float = 0.0
-    postgres: float = 0.0
-    redis: float = 0.0
-    generator: float = 0.0
-    fake: float = 0.0  # the fake Graph API (send row)
-
-    def pct(self, cpu: float) -> float:
-        return 100 * cpu / self.seconds if self.seconds else 0.0
-
-
-@dataclass
 class IngestRun:
     name: str
     wrk: WrkResult | None = None
@@ -141,30 +126,6 @@ class IngestRun:
     @property
     def apply_per_s(self) -> float:
         return self.backlog / self.drain_s if self.backlog >= 500 and self.drain_s else 0.0
-
-
-class Meter:
-    """Reads CPU seconds of the gateway processes and of PostgreSQL and Redis."""
-
-    def __init__(self, stores: Stores, gateways: list[Server]) -> None:
-        self.stores = stores
-        self.gateways = gateways
-
-    def read(self) -> tuple[float, float, float, float]:
-        redis = self.stores.redis.proc
-        return (
-            time.monotonic(),
-            sum(cpu_seconds(g.pid) for g in self.gateways),
-            cpu_seconds(self.stores.postmaster_pid()),
-            cpu_seconds(redis.pid) if redis else 0.0,
-        )
-
-    @contextlib.contextmanager
-    def window(self, out: Window) -> Iterator[None]:
-        t0, g0, p0, r0 = self.read()
-        yield
-        t1, g1, p1, r1 = self.read()
-        out.seconds, out.gateway, out.postgres, out.redis = t1 - t0, g1 - g0, p1 - p0, r1 - r0
 
 
 class Scale:

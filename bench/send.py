@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import aio
 from bench.servers import API_KEY, CHANNEL_ID, HOST, PYTHON, REPO, BenchError
 
 TO = "15551234567"
@@ -136,12 +137,7 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--index", type=int, default=0)
     parser.add_argument("--channels", type=int, default=1, help="gRPC channels (connections)")
     args = parser.parse_args(argv)
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(_worker(args))
-    else:
-        result = uvloop.run(_worker(args))
+    result = aio.run(_worker(args))
     sys.stdout.write(json.dumps(result) + "\n")
 
 
