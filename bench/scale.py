@@ -59,6 +59,7 @@ from bench.stores import (
     PENDING,
     Stores,
     count_rows,
+    fdatasync_us,
     outbound_statuses,
     start_stores,
     wait_drained_pg,
@@ -664,8 +665,10 @@ def print_report(scale: Scale, facts: dict[str, str]) -> None:
     print(table(["what", "measured", "target", ""], rows))
     print(
         f"\n{facts['nproc']} CPUs ({facts['cpu']}), Python {facts['python']}, Sanic "
-        f"{facts['sanic']}, grpcio {facts['grpcio']}, wrk {facts['wrk']}; PostgreSQL (fsync "
-        "on) and Redis on the same machine; the load generators share the cores."
+        f"{facts['sanic']}, grpcio {facts['grpcio']}, wrk {facts['wrk']}; PostgreSQL "
+        f"(fsync {'on' if scale.opts.fsync else 'off'}; an 8 KB write + fdatasync on its "
+        f"disk: median {facts['fdatasync']}) and Redis on the same machine; the load "
+        "generators share the cores."
     )
 
 
@@ -720,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     print("scale: starting PostgreSQL and Redis ...", flush=True)
     stores = start_stores(fsync=opts.fsync)
+    fsync_us = fdatasync_us(stores.pg.datadir.parent)
     try:
         with ProcessGroup() as group:
             graph = start_fake_graph(group)
@@ -736,6 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stores.close()
     facts = machine_facts(ensure_wrk())
+    facts["fdatasync"] = f"{fsync_us:,.0f} µs"
     print_report(scale, facts)
     save_json(
         RESULTS,

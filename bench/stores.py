@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 
@@ -147,3 +149,22 @@ def outbound_statuses(dsn: str) -> dict[str, int]:
         message_pb2.MessageStatus.Name(int(str(s))).removeprefix("MESSAGE_STATUS_"): int(str(n))
         for s, n in rows
     }
+
+
+def fdatasync_us(directory: Path, writes: int = 200) -> float:
+    """Median time of one 8 KB write + fdatasync in `directory` (where PostgreSQL's WAL
+    goes): what a durable commit waits for at least, on this disk."""
+    times = []
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        block = b"\0" * 8192
+        for _ in range(writes):
+            start = time.perf_counter()
+            os.pwrite(fd, block, 0)
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return 1e6 * statistics.median(times)
