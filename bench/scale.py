@@ -199,7 +199,10 @@ class Scale:
         warm = blast("w", 20_000, opts.warmup)
         if wait_drained_pg(database_url) is None:  # every run starts from an empty backlog
             raise BenchError(f"{name}: the warm-up's backlog was not applied within 120 s")
-        count = bodies_needed(warm[0], opts.duration) if warm[0].rps else 200_000
+        # Enough distinct bodies that no wrk thread sends one twice (a redelivery is
+        # cheaper to acknowledge), at the warm-up's rate and then some.
+        rate = sum(r.rps for r in warm)
+        count = bodies_needed(warm[0], opts.duration, minimum=60_000) if rate else 200_000
         meter = Meter(self.stores, gateways)
         with meter.window(run.cpu):
             results = blast("m", count, opts.duration)
@@ -519,7 +522,7 @@ def ingest_table(runs: list[IngestRun]) -> str:
         drain = f"{run.drain_s:.1f}" if run.drain_s is not None else "-"
         rows.append(
             [
-                run.name,
+                run.name + (f" ({w.wraps} bodies resent)" if w.wraps else ""),
                 num(w.rps),
                 ms(w.p50_ms),
                 ms(w.p99_ms),
