@@ -23,6 +23,9 @@ class Window:
     redis: float = 0.0
     generator: float = 0.0
     fake: float = 0.0  # the fake Graph API (send row)
+    # Transactions PostgreSQL committed (pg_stat_database; its counters are flushed
+    # about once a second, so this is approximate over a 10 s window).
+    commits: int = 0
 
     def pct(self, cpu: float) -> float:
         return 100 * cpu / self.seconds if self.seconds else 0.0
@@ -35,18 +38,20 @@ class Meter:
         self.stores = stores
         self.gateways = gateways
 
-    def read(self) -> tuple[float, float, float, float]:
+    def read(self) -> tuple[float, float, float, float, int]:
         redis = self.stores.redis.proc
         return (
             time.monotonic(),
             sum(cpu_seconds(g.pid) for g in self.gateways),
             cpu_seconds(self.stores.postmaster_pid()),
             cpu_seconds(redis.pid) if redis else 0.0,
+            self.stores.commits(),
         )
 
     @contextlib.contextmanager
     def window(self, out: Window) -> Iterator[None]:
-        t0, g0, p0, r0 = self.read()
+        t0, g0, p0, r0, c0 = self.read()
         yield
-        t1, g1, p1, r1 = self.read()
+        t1, g1, p1, r1, c1 = self.read()
         out.seconds, out.gateway, out.postgres, out.redis = t1 - t0, g1 - g0, p1 - p0, r1 - r0
+        out.commits = c1 - c0

@@ -117,7 +117,11 @@ class IngestRun:
         return self.wrk.ok / (self.wrk.duration_s + self.drain_s)
 
     def us_per(self, cpu: float) -> float:
-        return 1e6 * cpu / self.wrk.ok if self.wrk and self.wrk.ok else 0.0
+        return 1e6 * self.per(cpu)
+
+    def per(self, amount: float) -> float:
+        """`amount` per acknowledged webhook of the measured window."""
+        return amount / self.wrk.ok if self.wrk and self.wrk.ok else 0.0
 
     @property
     def apply_us(self) -> float:
@@ -530,7 +534,8 @@ def ingest_table(runs: list[IngestRun]) -> str:
                 stored,
                 drain,
                 f"{run.cpu.pct(run.cpu.gateway):.0f} % / {num(run.us_per(run.cpu.gateway))}",
-                f"{run.cpu.pct(run.cpu.postgres):.0f} % / {num(run.us_per(run.cpu.postgres))}",
+                f"{run.cpu.pct(run.cpu.postgres):.0f} % / {num(run.us_per(run.cpu.postgres))}"
+                f" / {run.per(run.cpu.commits):.2f}",
                 f"{run.cpu.pct(run.cpu.redis):.0f} %",
                 f"{run.cpu.pct(run.cpu.generator):.0f} % / {num(run.us_per(run.cpu.generator))}",
                 f"{num(run.backlog)}: {num(run.apply_per_s)}/s, {num(run.apply_us)} µs"
@@ -547,7 +552,7 @@ def ingest_table(runs: list[IngestRun]) -> str:
         "stored/s",
         "drain s",
         "server CPU / µs per req",
-        "PostgreSQL CPU / µs",
+        "PostgreSQL CPU / µs / commits",
         "Redis CPU",
         "wrk CPU / µs",
         "backlog at the end: applied/s, gateway µs each",
@@ -579,7 +584,8 @@ def send_section(results: dict[int, tuple[H2Result, Window]], opts: Options) -> 
                 num(r.statuses.get("SENT", 0)),
                 ", ".join(f"{k} {v}" for k, v in sorted(other.items())) or "0",
                 f"{w.pct(w.gateway):.0f} % / {num(w.gateway * per)}",
-                f"{w.pct(w.postgres):.0f} % / {num(w.postgres * per)}",
+                f"{w.pct(w.postgres):.0f} % / {num(w.postgres * per)} / "
+                f"{w.commits * per / 1e6:.2f}",
                 f"{w.pct(w.fake):.0f} %",
                 f"{w.pct(w.generator):.0f} % / {num(w.generator * per)}",
             ]
@@ -599,7 +605,7 @@ def send_section(results: dict[int, tuple[H2Result, Window]], opts: Options) -> 
                 "SENT",
                 "other",
                 "gateway CPU / µs per send",
-                "PostgreSQL CPU / µs",
+                "PostgreSQL CPU / µs / commits",
                 "fake Graph CPU",
                 "h2load CPU / µs",
             ],
@@ -624,7 +630,8 @@ def bots_section(runs: list[tuple[str, int, botload.BotLoadResult, Window]], opt
                 ms(r.p99_ms),
                 ", ".join(f"{k} {v}" for k, v in sorted(r.errors.items())) or "0",
                 f"{w.pct(w.gateway):.0f} % / {num(w.gateway * per)}",
-                f"{w.pct(w.postgres):.0f} %",
+                f"{w.pct(w.postgres):.0f} % / {num(w.postgres * per)} / "
+                f"{w.commits * per / 1e6:.2f}",
                 f"{r.client_cpu_pct:.0f} % (max {r.client_max_cpu_pct:.0f} %)",
             ]
         )
@@ -643,7 +650,7 @@ def bots_section(runs: list[tuple[str, int, botload.BotLoadResult, Window]], opt
                 "p99 ms",
                 "errors",
                 "gateway CPU / µs per reply",
-                "PostgreSQL CPU",
+                "PostgreSQL CPU / µs / commits",
                 "load CPU",
             ],
             rows,

@@ -62,6 +62,11 @@ class Stores:
         """Back to every core this benchmark may use."""
         self.pin(",".join(str(c) for c in sorted(os.sched_getaffinity(0))))
 
+    def commits(self) -> int:
+        """Transactions committed so far in every database of the server."""
+        dsn = f"{self.pg.url_base}/postgres"
+        return count_rows(dsn, "SELECT COALESCE(SUM(xact_commit), 0) FROM pg_stat_database")
+
     def postmaster_pid(self) -> int:
         return int((self.pg.datadir / "postmaster.pid").read_text().split()[0])
 
