@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from storage import inbound as inbound_rows
-from storage import inbox, models, outbound, repo, status_events, times
+from storage import inbox, migrations, models, outbound, repo, status_events, times
 from storage.contacts import outbound_contact
 from storage.db import close_database, open_database
 from storage.inbox import InboxRecord, InboxWriter
@@ -80,7 +81,10 @@ async def current_status(message_id: str) -> int:
 # -- migrations ---------------------------------------------------------------------------
 
 
-MIGRATIONS = ["0001_initial", "0002_sessions", "0003_bots", "0004_drop_api_key", "0005_meta"]
+# Every migration file, so one added by a change is checked without editing a list here.
+MIGRATIONS = sorted(
+    p.stem for p in Path(migrations.__file__).parent.glob("[0-9][0-9][0-9][0-9]_*.py")
+)
 
 
 async def _migrations_applied() -> list[str]:
