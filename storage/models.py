@@ -218,6 +218,44 @@ class BotUsage(Model):
         indexes = (("tenant_id", "created_at"), ("conversation_id", "created_at"))
 
 
+# A turn sent to a remote bot (BotService.Connect) and not yet settled: whichever replica
+# the bot is connected to sends it, its reply is stored here, the chain's replica acts on it
+# (while it holds the row: `held_until`; after that, any replica does).
+class BotDelivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    tenant_id = fields.CharField(max_length=64)
+    bot = fields.CharField(max_length=128)
+    delivery_id = fields.CharField(max_length=40)
+    conversation_id = fields.CharField(max_length=40)
+    payload = fields.BinaryField()
+    state = fields.CharField(max_length=16, default="pending")
+    attempt = fields.IntField(default=0)
+    reply = fields.BinaryField(null=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    held_until = fields.DatetimeField()
+
+    class Meta:
+        table = "bot_delivery"
+        unique_together = (("tenant_id", "bot", "delivery_id"),)
+        indexes = (("tenant_id", "bot", "state"), ("state", "held_until"))
+
+
+# A connected remote bot stream, on any replica; kept while its lease is renewed.
+class BotStream(Model):
+    id = fields.BigIntField(primary_key=True)
+    stream_id = fields.CharField(max_length=40, unique=True)
+    tenant_id = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=128)
+    priority = fields.IntField(default=0)
+    channels = fields.TextField(default="[]")
+    connected_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "bot_stream"
+
+
 # An edit or revoke of a message (an Event), kept until its message is stored.
 class MessageChange(Model):
     id = fields.BigIntField(primary_key=True)
