@@ -100,6 +100,15 @@ BOT_RUNS = _counter(
     "Turns offered to a bot plugin, by plugin name and outcome (handled, pass, handoff, error)",
     *("plugin", "outcome"),
 )
+REMOTE_BOTS = _gauge(
+    "wagate_remote_bots",
+    "Remote bots connected to any replica, as this process's bot chains see them, by tenant",
+    "tenant",
+)
+REMOTE_BOT_TURNS = _gauge(
+    "wagate_remote_bot_turns",
+    "Turns this process's bot chains hold on a remote bot: waiting for its reply or acting on it",
+)
 AI_REQUEST_SECONDS = _histogram(
     "wagate_ai_request_seconds",
     "Model calls of the ai plugin by provider, model and outcome (ok, error)",

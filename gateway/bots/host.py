@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from core.metrics import BOT_RUNS
 from gateway.bots.base import Context, Outcome, Plugin, Setup, Turn
 from gateway.bots.registry import plugin_classes
-from gateway.bots.remote import RemotePlugin
+from gateway.bots.remote import RemoteBots
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.outbox import Outbox
@@ -52,8 +52,9 @@ class BotHost:
         self.chains: dict[str, list[Plugin]] = {}
         self.timezones: dict[str, str] = {}
         self.shared: dict[Any, Any] = {}
-        # Plugins that join a chain at run time (remote bots), per tenant.
-        self.extra: dict[str, list[Plugin]] = {}
+        # Plugins that join a chain at run time (remote bots, on any replica), per tenant.
+        self.remote = RemoteBots(self, settings.redis_url)
+        self.extra: dict[str, list[Plugin]] = self.remote.plugins
         classes = plugin_classes()
         for tenant in settings.tenants:
             setup = Setup(tenant.id, self.shared)
@@ -68,6 +69,7 @@ class BotHost:
 
     def start(self) -> None:
         self._writes.start()
+        self.remote.start()
         # Once per message: on the process that applied it, not on every replica.
         self.bus.subscribe("bots", self.on_event, everywhere=False)
 
@@ -80,6 +82,7 @@ class BotHost:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.remote.stop()
         await self._writes.stop()
         for plugins in self.chains.values():
             for plugin in plugins:
@@ -91,19 +94,6 @@ class BotHost:
             (p for p in plugins if p.serves(channel_id) and p.available()),
             key=lambda p: p.priority,
         )
-
-    def remote_plugin(
-        self, tenant_id: str, name: str, priority: int, channels: tuple[str, ...]
-    ) -> RemotePlugin:
-        """The tenant's remote bot `name` (kept across reconnects), joined to its chain."""
-        plugins = self.extra.setdefault(tenant_id, [])
-        for plugin in plugins:
-            if isinstance(plugin, RemotePlugin) and plugin.name == name:
-                plugin.priority, plugin.channels = priority, channels
-                return plugin
-        plugin = RemotePlugin(name, priority, channels)
-        plugins.append(plugin)
-        return plugin
 
     # -- intake: never blocks the bus --------------------------------------------------
 
