@@ -96,9 +96,10 @@ class RemotePlugin(Plugin):
                 if reply is None:
                     log.warning("remote bot did not answer", extra={"bot": self.name})
                     return Outcome.PASS
-                outcome = await _act(ctx, reply)
-                await ctx.host.write(store.settle, row)
-        return outcome
+                try:  # a reply that fails to act (the chain counts it as `pass`) is not retried
+                    return await _act(ctx, reply)
+                finally:
+                    await ctx.host.write(store.settle, row)
 
     async def _reply(self, row: int, answered: asyncio.Event) -> B.BotReply | None:
         """The bot's stored reply, or None when none came within `REPLY_TIMEOUT`."""
@@ -202,14 +203,18 @@ class RemoteBots:
         after the bot do not run."""
         msg = B.BotDelivery.FromString(orphan.payload).event.message_new
         turn = Turn(orphan.tenant_id, "UTC", [msg])  # the timezone: only plugins read it
-        outcome = await _act(
-            Context(self.host, turn, orphan.bot), B.BotReply.FromString(orphan.reply)
-        )
-        if outcome is Outcome.HANDOFF:
-            await self.host.save_session(turn, SessionRow(HANDOFF, orphan.bot, PAUSED))
-        state, plugin = ("passed", "") if outcome is Outcome.PASS else ("done", orphan.bot)
-        await self.host.write(runs.finish, [msg.id], state, plugin)
-        await writer().run(store.settle, orphan.row_id)
+        ctx = Context(self.host, turn, orphan.bot)
+        try:
+            outcome = await _act(ctx, B.BotReply.FromString(orphan.reply))
+            if outcome is Outcome.HANDOFF:
+                await self.host.save_session(turn, SessionRow(HANDOFF, orphan.bot, PAUSED))
+            state, plugin = ("passed", "") if outcome is Outcome.PASS else ("done", orphan.bot)
+            await self.host.write(runs.finish, [msg.id], state, plugin)
+        except Exception:  # as in the chain: a reply that fails to act is not retried
+            log.exception("remote bot reply failed", extra={"bot": orphan.bot})
+            return
+        finally:
+            await writer().run(store.settle, orphan.row_id)
         log.info(
             "remote bot reply acted on for another replica",
             extra={"tenant": orphan.tenant_id, "bot": orphan.bot, "outcome": outcome.value},
