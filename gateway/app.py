@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 from typing import Any
 
 from sanic import Request, Sanic
@@ -104,6 +105,18 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
         log.info("wagate stopped")
 
     return app
+
+
+def run_app(app: Sanic[Any, Any], settings: Settings, sock: socket.socket | None = None) -> None:
+    """Serve `app` in this process until SIGTERM/SIGINT, then stop gracefully.
+
+    `sock`: a socket a worker bound to the shared HTTP port (gateway/workers.py);
+    without it, Sanic binds settings' host and port itself, exclusively.
+    """
+    where: dict[str, Any] = (
+        {"sock": sock} if sock else {"host": settings.http_host, "port": settings.http_port}
+    )
+    app.run(**where, single_process=True, access_log=False, motd=False)
 
 
 def _socketio(request: Request) -> AsgiApp:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return migrate(settings)
     workers = settings.workers if args.workers is None else args.workers
-    unsupported = unsupported_workers(workers, settings.database_url)
+    settings = dataclasses.replace(settings, workers=workers)
+    simulated = settings.demo or any(c.simulator for t in settings.tenants for c in t.channels)
+    unsupported = unsupported_workers(workers, settings.database_url, settings.redis_url, simulated)
     if unsupported:
         print(f"wagate: config error: {unsupported}", file=sys.stderr)
         return 2
@@ -78,21 +81,28 @@ def describe(settings: Settings) -> str:
 
 
 def migrate(settings: Settings) -> int:
-    from storage.db import apply_migrations
-
-    mask = MaskingFormatter(settings.secrets).mask
-    try:
-        asyncio.run(apply_migrations(settings.database_url))
-    except Exception as exc:  # any cause (unreachable, refused, bad URL): one line
-        print(f"wagate: migrate failed: {mask(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+    problem = migration_failure(settings)
+    if problem:
+        print(f"wagate: migrate failed: {problem}", file=sys.stderr)
         return 1
+    mask = MaskingFormatter(settings.secrets).mask
     print(f"migrations applied: {mask(settings.database_url)} is up to date")
     return 0
 
 
-def serve(settings: Settings) -> int:
-    from gateway.app import create_app
+def migration_failure(settings: Settings) -> str | None:
+    """Apply pending migrations; why they could not be, in one masked line, or None."""
+    from storage.db import apply_migrations
 
+    try:
+        asyncio.run(apply_migrations(settings.database_url))
+    except Exception as exc:  # any cause (unreachable, refused, bad URL): one line
+        return MaskingFormatter(settings.secrets).mask(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def serve(settings: Settings) -> int:
+    """Check the ports and the database, then serve: in this process, or N workers."""
     problem = (
         port_in_use(settings.http_host, settings.http_port, "HTTP")
         or port_in_use(settings.http_host, settings.grpc_port, "gRPC")
@@ -101,16 +111,21 @@ def serve(settings: Settings) -> int:
     if problem:
         print(f"wagate: cannot start: {problem}", file=sys.stderr)
         return 1
+    if settings.workers > 1:
+        from gateway.workers import run_workers
 
-    app = create_app(settings)
+        # Once, before the workers: N processes migrating a new database at the same
+        # moment would each create the same tables, and all but one fail.
+        failure = migration_failure(settings)
+        if failure:
+            print(f"wagate: cannot start: migrations failed: {failure}", file=sys.stderr)
+            return 1
+        return run_workers(settings)
+
+    from gateway.app import create_app, run_app
+
     try:
-        app.run(
-            host=settings.http_host,
-            port=settings.http_port,
-            single_process=True,
-            access_log=False,
-            motd=False,
-        )
+        run_app(create_app(settings), settings)
     except OSError as exc:
         print(f"wagate: cannot start: {exc}", file=sys.stderr)
         return 1

@@ -84,6 +84,7 @@ async def compose(settings: Settings) -> Runtime:
             sessions=SessionServicer(tenants),
             events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
             bots=BotServicer(bots),
+            shared_port=settings.workers > 1,
         )
     except OSError:  # its port was taken: stop what runs, or the process cannot exit
         await _stop_parts(bots, outbox, ingest, bus, http)

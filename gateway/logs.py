@@ -92,10 +92,27 @@ def log_format(configured: str | None, stream: TextIO) -> str:
     return "text" if isatty is not None and isatty() else "json"
 
 
-def setup_logging(level: str, secrets: Iterable[str] = (), fmt: str | None = None) -> None:
+class WorkerField(logging.Filter):
+    """Adds `worker` (1..N) to every record a worker of `wagate serve --workers N` logs."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self.number
+        return True
+
+
+def setup_logging(
+    level: str, secrets: Iterable[str] = (), fmt: str | None = None, worker: int | None = None
+) -> None:
+    """Route every logger to stderr; `worker`: the number each line of this process carries."""
     handler = logging.StreamHandler(sys.stderr)
     formatter = TextFormatter if log_format(fmt, sys.stderr) == "text" else JsonFormatter
     handler.setFormatter(formatter(secrets))
+    if worker is not None:
+        handler.addFilter(WorkerField(worker))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -29,22 +29,44 @@ def database_unreachable(url: str, timeout: float = 5.0) -> str | None:
         return f"database {host}:{port} is unreachable ({reason})"
 
 
+def bind_socket(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """A TCP socket bound to host:port, not listening yet.
+
+    SO_REUSEADDR always (a port in TIME_WAIT is free). SO_REUSEPORT only for `shared`:
+    the workers of one gateway each bind the port with it and the kernel spreads
+    connections over them (socket(7)); a lone server never sets it, so a port another
+    process listens on is refused instead of silently shared.
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def port_in_use(host: str, port: int, what: str) -> str | None:
     """Why `what` cannot listen on host:port, or None.
 
-    Binds the way a lone server does: SO_REUSEADDR (a port in TIME_WAIT is free) but
-    never SO_REUSEPORT, so a port another process listens on, even one that allows
-    sharing (grpc's default), is reported instead of silently shared.
+    Binds the way a lone server does (`bind_socket`, not shared), so a port another
+    process listens on, even one that allows sharing (grpc's default, or the workers
+    of another gateway), is reported instead of silently shared.
     """
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError as exc:
+        probe = bind_socket(host, port)
+    except socket.gaierror as exc:
         return f"{what} host {host} cannot be resolved ({exc.strerror or exc})"
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return f"{what} port {host}:{port} is not available ({reason})"
+    with probe:
         try:
-            probe.bind(address)
             probe.listen(1)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
@@ -52,13 +74,16 @@ def port_in_use(host: str, port: int, what: str) -> str | None:
     return None
 
 
-def unsupported_workers(workers: int, database_url: str) -> str | None:
+def unsupported_workers(
+    workers: int, database_url: str, redis_url: str | None, simulated: bool
+) -> str | None:
     """Why `--workers N` cannot run with these settings, or None.
 
-    Only one worker runs today; replicas on ports of their own, sharing PostgreSQL
-    and Redis, are the way to several processes (docs/scale-out.md). SQLite is
-    refused on its own ground: a single-writer file database that several processes
-    would take turns locking.
+    Workers coordinate exactly like replicas, through PostgreSQL and Redis
+    (docs/scale-out.md), so N > 1 needs both. SQLite is refused on its own ground: a
+    single-writer file database that several processes would take turns locking.
+    Simulated channels (and the demo) are refused too: their fake providers live in
+    the memory of the process that started them.
     """
     if workers < 1:
         return f"--workers must be at least 1, got {workers}"
@@ -66,7 +91,11 @@ def unsupported_workers(workers: int, database_url: str) -> str | None:
         return None
     if urlsplit(database_url).scheme == "sqlite":
         return f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time"
-    return (
-        f"--workers {workers} is not supported yet: run {workers} replicas on ports of"
-        " their own with WAGATE_REDIS_URL (see docs/scale-out.md)"
-    )
+    if not redis_url:
+        return f"--workers {workers} needs WAGATE_REDIS_URL: workers share live events on Redis"
+    if simulated:
+        return (
+            f"--workers {workers} cannot run the demo or simulated channels:"
+            " their fake providers live in one process"
+        )
+    return None

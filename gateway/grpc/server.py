@@ -32,11 +32,17 @@ async def start_grpc(
     sessions: SessionServicer,
     events: EventServicer,
     bots: BotServicer,
+    shared_port: bool = False,
 ) -> aio.Server:
-    """Serve the given servicers (built by `gateway.compose`), with health and reflection."""
+    """Serve the given servicers (built by `gateway.compose`), with health and reflection.
+
+    `shared_port`: this process is one of a gateway's workers, which all bind the port.
+    """
     # grpc sets SO_REUSEPORT by default: a second gateway on the same port would bind
-    # too and silently take half the calls. Exclusive, so that it fails instead.
-    server = aio.server(interceptors=[auth], options=[("grpc.so_reuseport", 0)])
+    # too and silently take half the calls. Exclusive, so that it fails instead; only
+    # the workers of one gateway share it (gateway/workers.py checked it was free).
+    reuseport = 1 if shared_port else 0
+    server = aio.server(interceptors=[auth], options=[("grpc.so_reuseport", reuseport)])
     messaging_service_pb2_grpc.add_MessagingServiceServicer_to_server(  # type: ignore[no-untyped-call]
         messaging, server
     )
