@@ -1,50 +1,24 @@
-"""A second gateway never shares a port; `--workers` / `WAGATE_WORKERS` refuse what does
-not work yet with one line. Run as the real `wagate serve` next to a real gateway."""
+"""A second gateway never shares a port; `--workers` / `WAGATE_WORKERS` refuse what they
+cannot run with one line. Run as the real `wagate serve` next to a real gateway.
+(Several workers serving: tests/scale/test_workers.py.)"""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 from pathlib import Path
 from unittest.mock import Mock
 
 import grpc
 import pytest
-import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.grpc.auth import AuthInterceptor
 from gateway.grpc.server import start_grpc
-from tests.support.procs import WAGATE, Gateway, free_port, start_gateway
+from tests.support.procs import Gateway, free_port, start_gateway
+from tests.support.refusals import one_line, refused_serve
+from tests.support.tenants import simulated_channel
 
 pytestmark = pytest.mark.integration
-
-
-def serve(
-    cwd: Path, *args: str, env: dict[str, str], config: dict[str, object] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`wagate serve` that is expected to refuse to start: its exit status and stderr."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("WAGATE_")}
-    base = {
-        "WAGATE_HTTP_PORT": str(free_port()),
-        "WAGATE_GRPC_PORT": str(free_port()),
-        "WAGATE_DATABASE_URL": f"sqlite://{cwd}/second.sqlite3",
-    }
-    argv = [str(WAGATE), "serve", *args]
-    if config is not None:
-        path = cwd / "config.yaml"
-        path.write_text(yaml.safe_dump(config))
-        argv += ["--config", str(path)]
-    return subprocess.run(
-        argv, cwd=cwd, env={**clean, **base, **env}, capture_output=True, text=True, timeout=60
-    )
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def grpc_serving(target: str) -> bool:
@@ -59,7 +33,8 @@ def test_a_second_gateway_on_a_port_in_use_exits_naming_it(
     gateway: Gateway, tmp_path: Path, what: str, variable: str
 ) -> None:
     port = gateway.grpc_port if what == "gRPC" else gateway.http_port
-    result = serve(tmp_path, env={f"WAGATE_{variable}_PORT": str(port)}, config=gateway.config)
+    env = {f"WAGATE_{variable}_PORT": str(port)}
+    result = refused_serve(tmp_path, env=env, config=gateway.config)
     assert result.returncode == 1
     assert one_line(result) == (
         f"wagate: cannot start: {what} port 127.0.0.1:{port}"
@@ -76,7 +51,7 @@ def test_a_port_whose_listener_allows_sharing_is_still_refused(tmp_path: Path) -
         other.bind(("127.0.0.1", 0))
         other.listen(1)
         port = other.getsockname()[1]
-        result = serve(tmp_path, env={"WAGATE_GRPC_PORT": str(port)})
+        result = refused_serve(tmp_path, env={"WAGATE_GRPC_PORT": str(port)})
     assert result.returncode == 1
     assert f"gRPC port 127.0.0.1:{port} is not available" in one_line(result)
 
@@ -93,32 +68,43 @@ async def test_the_grpc_server_binds_its_port_exclusively() -> None:
         await first.stop(None)
 
 
+PG = {"WAGATE_DATABASE_URL": "postgres://w:w@127.0.0.1:1/w"}  # never reached: refused first
+REDIS = {"WAGATE_REDIS_URL": "redis://127.0.0.1:1/0"}
+SQLITE_REASON = (
+    "wagate: config error: --workers 2 needs PostgreSQL: SQLite takes one writer at a time"
+)
+
+
 @pytest.mark.parametrize(
-    ("args", "env", "reason"),
+    ("args", "env", "config", "reason"),
     [
-        (
-            ["--workers", "2"],
-            {},
-            "wagate: config error: --workers 2 needs PostgreSQL: SQLite takes one writer at a time",
-        ),
+        (["--workers", "2"], REDIS, None, SQLITE_REASON),
+        (["--workers", "2"], {"WAGATE_WORKERS": "1", **REDIS}, None, SQLITE_REASON),
         (
             [],
-            {"WAGATE_WORKERS": "3", "WAGATE_DATABASE_URL": "postgres://w:w@127.0.0.1:1/w"},
-            "wagate: config error: --workers 3 is not supported yet: run 3 replicas on ports"
-            " of their own with WAGATE_REDIS_URL (see docs/scale-out.md)",
+            {"WAGATE_WORKERS": "3", **PG},
+            None,
+            "wagate: config error: --workers 3 needs WAGATE_REDIS_URL:"
+            " workers share live events on Redis",
         ),
-        (["--workers", "0"], {}, "wagate: config error: --workers must be at least 1, got 0"),
         (
             ["--workers", "2"],
-            {"WAGATE_WORKERS": "1"},
-            "wagate: config error: --workers 2 needs PostgreSQL: SQLite takes one writer at a time",
+            {**PG, **REDIS},
+            {"tenants": [{"id": "acme", "api_keys": ["k"], "channels": [simulated_channel()]}]},
+            "wagate: config error: --workers 2 cannot run the demo or simulated channels:"
+            " their fake providers live in one process",
         ),
+        (["--workers", "0"], {}, None, "wagate: config error: --workers must be at least 1, got 0"),
     ],
 )
 def test_unsupported_workers_exit_2_with_one_line(
-    tmp_path: Path, args: list[str], env: dict[str, str], reason: str
+    tmp_path: Path,
+    args: list[str],
+    env: dict[str, str],
+    config: dict[str, object] | None,
+    reason: str,
 ) -> None:
-    result = serve(tmp_path, *args, env=env)
+    result = refused_serve(tmp_path, *args, env=env, config=config)
     assert result.returncode == 2
     assert one_line(result) == reason
     assert not (tmp_path / "second.sqlite3").exists()  # refused before opening anything

@@ -105,6 +105,7 @@ def start_gateway(
     database_url: str | None = None,
     env: dict[str, str] | None = None,
     workdir: Path | None = None,
+    ready_within: float = 20.0,
 ) -> Gateway:
     """Start `wagate serve` with `config` (None: the demo) and wait until it is ready.
 
@@ -113,7 +114,9 @@ def start_gateway(
     """
     for attempt in range(3):
         try:
-            return _start_gateway(config, database_url=database_url, env=env, workdir=workdir)
+            return _start_gateway(
+                config, database_url=database_url, env=env, workdir=workdir, within=ready_within
+            )
         except PortTaken:
             if attempt == 2 or (env and ("WAGATE_HTTP_PORT" in env or "WAGATE_GRPC_PORT" in env)):
                 raise
@@ -130,6 +133,7 @@ def _start_gateway(
     database_url: str | None,
     env: dict[str, str] | None,
     workdir: Path | None,
+    within: float,
 ) -> Gateway:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="wagate-test-"))
     http_port, grpc_port = free_port(), free_port()
@@ -157,7 +161,7 @@ def _start_gateway(
     )
     gw = Gateway(proc, http_port, grpc_port, workdir, database_url, stderr_path, config or {})
     try:
-        wait_http(f"{gw.url}/readyz", proc=proc)
+        wait_http(f"{gw.url}/readyz", within, proc=proc)
     except Exception:
         gw.stop()
         logs = gw.logs()
