@@ -105,9 +105,10 @@ def start_gateway(
     database_url: str | None = None,
     env: dict[str, str] | None = None,
     workdir: Path | None = None,
-    ready_within: float = 20.0,
+    ready_within: float = 60.0,
 ) -> Gateway:
-    """Start `wagate serve` with `config` (None: the demo) and wait until it is ready.
+    """Start `wagate serve` with `config` (None: the demo) and wait until it is ready
+    (generous: a loaded 2-core machine can take many seconds to start one).
 
     A port taken by another process between choosing and binding it is a race of the
     test machine, not of the gateway: the start is tried again on fresh ports.
