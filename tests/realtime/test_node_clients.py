@@ -1,5 +1,6 @@
-"""Node.js realtime clients against a real gateway: socket.io-client (both transports) and a
-@grpc/grpc-js StreamEvents client (tests/node/socketio_client.js, stream_events.js)."""
+"""Node.js realtime clients against a real gateway: socket.io-client (both transports, and on
+replica B for what replica A accepted) and a @grpc/grpc-js StreamEvents client
+(tests/node/socketio_client.js, stream_events.js)."""
 
 from __future__ import annotations
 
@@ -102,6 +103,24 @@ async def test_socket_io_client(
     assert refused.lines == [
         {"connect_error": {"message": "invalid API key", "data": {"code": "unauthenticated"}}}
     ]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_socket_io_client_on_replica_b_gets_what_replica_a_accepted(
+    replicas: tuple[Gateway, Gateway], http: aiohttp.ClientSession, node: Any, transport: str
+) -> None:
+    a, b = replicas
+    args = ["--url", b.url, "--transport", transport, "--token", ACME_KEY, "--count", "2"]
+    on_b = await node("socketio_client.js", *args)
+    await on_b.until(lambda line: "ready" in line)
+    await post(http, a, text_webhook([("wamid.nb-1", "from A", ALEX)]))
+    await post(http, a, text_webhook([("wamid.nb-2", "again from A", ALEX)]))
+    assert await on_b.finish() == 0  # exits after 2 events
+    assert [(e["event"], e["data"]["message"]["providerMessageId"]) for e in on_b.events()] == [
+        ("message:new", "wamid.nb-1"),
+        ("message:new", "wamid.nb-2"),
+    ]
+    assert "timeout" not in str(on_b.lines)
 
 
 async def test_grpc_js_stream(gateway: Gateway, http: aiohttp.ClientSession, node: Any) -> None:

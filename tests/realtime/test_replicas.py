@@ -15,35 +15,14 @@ import pytest
 from providers.testing import FakeGraphAPI
 from tests.support import bots
 from tests.support.polling import eventually
-from tests.support.procs import Gateway, Postgres, RedisServer
+from tests.support.procs import Gateway, RedisServer
 from tests.support.realtime import Client, post, text_webhook
 from tests.support.replicas import Stream
-from tests.support.replicas import start_replicas as replicas_on
-from tests.support.tenants import ACME_KEY, two_tenant_config
+from tests.support.tenants import ACME_KEY
 
 pytestmark = pytest.mark.integration
 
 ALEX = "15551239001"
-
-
-@pytest.fixture
-def start_replicas(
-    postgres: Postgres, redis_server: RedisServer, gateways: Callable[..., Gateway]
-) -> Callable[[dict[str, Any]], tuple[Gateway, Gateway]]:
-    """Two replicas with `config` on one new database and the test's Redis."""
-
-    def start(config: dict[str, Any]) -> tuple[Gateway, Gateway]:
-        a, b = replicas_on(postgres, redis_server, gateways, config)
-        return a, b
-
-    return start
-
-
-@pytest.fixture
-def replicas(
-    start_replicas: Callable[[dict[str, Any]], tuple[Gateway, Gateway]], fake_graph: FakeGraphAPI
-) -> tuple[Gateway, Gateway]:
-    return start_replicas(two_tenant_config(fake_graph.base_url))
 
 
 @pytest.fixture
