@@ -25,6 +25,7 @@ from gateway.sessions import bp as sessions
 from gateway.simulator import bp as simulator
 from gateway.simulator import start_simulator
 from gateway.webhooks import bp as webhooks
+from gateway.worker_sessions import WorkerSessions
 from realtime.asgi import AsgiApp, mount_asgi
 
 log = logging.getLogger("wagate")
@@ -120,5 +121,10 @@ def run_app(app: Sanic[Any, Any], settings: Settings, sock: socket.socket | None
 
 
 def _socketio(request: Request) -> AsgiApp:
+    sessions: WorkerSessions | None = getattr(request.app.ctx, "worker_sessions", None)
+    if sessions is not None:  # one of several workers: the session may be another's
+        elsewhere = sessions.owner(request.args.get("sid"))
+        if elsewhere is not None:
+            return elsewhere
     rt: Runtime = request.app.ctx.runtime
     return rt.realtime.sockets.asgi

@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from types import FrameType
 from gateway.config import Settings
 from gateway.logs import setup_logging
 from gateway.preflight import bind_socket
+from gateway.worker_sessions import WorkerSessions
 
 log = logging.getLogger("wagate")
 
@@ -56,6 +59,8 @@ class Supervisor:
         # the supervisor's threads or grpc state (grpc's C core does not survive fork).
         self.context = multiprocessing.get_context("spawn")
         self.workers: dict[int, Worker] = {}
+        # Each worker's private Unix socket (gateway/worker_sessions.py), owner-only.
+        self.directory = ""
         self.stopping = False
         self.stop_deadline = 0.0
         self.exit_code = 0
@@ -63,8 +68,16 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        for number in range(1, self.settings.workers + 1):
-            self._start(number)
+        self.directory = tempfile.mkdtemp(prefix="wagate-workers-")
+        try:
+            for number in range(1, self.settings.workers + 1):
+                self._start(number)
+            self._supervise()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        return self.exit_code
+
+    def _supervise(self) -> None:
         while self.workers:
             sentinels = {w.process.sentinel: w for w in self.workers.values()}
             pending = {w.ready: w for w in self.workers.values() if not w.started}
@@ -77,12 +90,17 @@ class Supervisor:
                     self._on_exit(sentinels[obj])
             if self.stopping and time.monotonic() > self.stop_deadline:
                 self._kill_remaining()
-        return self.exit_code
 
     def _start(self, number: int) -> None:
         receive, send = self.context.Pipe(duplex=False)
         process = self.context.Process(
-            target=serve_worker, args=(self.settings, number, send), name=f"wagate-worker-{number}"
+            target=serve_worker,
+            args=(
+                self.settings,
+                WorkerSessions(self.directory, number, self.settings.workers),
+                send,
+            ),
+            name=f"wagate-worker-{number}",
         )
         process.start()
         send.close()
@@ -143,8 +161,9 @@ def run_workers(settings: Settings) -> int:
     return Supervisor(settings).run()
 
 
-def serve_worker(settings: Settings, number: int, ready: Connection) -> None:
+def serve_worker(settings: Settings, sessions: WorkerSessions, ready: Connection) -> None:
     """One worker's whole life (the target of its process)."""
+    number = sessions.number
     # A process group of its own: a terminal's Ctrl-C reaches the supervisor only,
     # which stops each worker once (Sanic treats a second signal as "exit now").
     os.setpgrp()
@@ -153,6 +172,17 @@ def serve_worker(settings: Settings, number: int, ready: Connection) -> None:
     from gateway.app import create_app, run_app
 
     app = create_app(settings)
+    app.ctx.worker_sessions = sessions
+
+    @app.before_server_start  # after create_app's own: the runtime exists
+    async def route_sessions(_: object) -> None:
+        sockets = app.ctx.runtime.realtime.sockets
+        sockets.prefix_session_ids(sessions.prefix)
+        await sessions.listen(sockets.asgi)
+
+    @app.before_server_stop  # Sanic runs these in reverse: before create_app's own
+    async def stop_routing(_: object) -> None:
+        await sessions.close()
 
     @app.after_server_start
     async def announce(_: object) -> None:

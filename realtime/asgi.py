@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from sanic import Request, Sanic
@@ -27,27 +27,53 @@ Send = Callable[[Message], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _scope(request: Request, kind: str) -> Scope:
+def http_scope(
+    kind: str,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: Iterable[tuple[str, str]],
+    *,
+    http_version: str = "1.1",
+    scheme: str = "http",
+    client: tuple[str, int] | None = None,
+) -> Scope:
+    """An ASGI `http` or `websocket` scope (https://asgi.readthedocs.io/en/latest/specs/www.html)."""
     return {
         "type": kind,
         "asgi": {"version": "3.0"},
-        "http_version": request.version,
-        "method": request.method,
-        "scheme": request.scheme,
-        "path": request.path,
-        "raw_path": request.path.encode(),
-        "query_string": request.query_string.encode(),
+        "http_version": http_version,
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query_string.encode(),
         "root_path": "",
         "headers": [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in request.headers.items()
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
         ],
-        "client": (request.ip, request.port),
+        "client": client,
         "server": None,
     }
 
 
-async def _http(app: AsgiApp, request: Request) -> HTTPResponse:
+def _scope(request: Request, kind: str) -> Scope:
+    return http_scope(
+        kind,
+        request.method,
+        request.path,
+        request.query_string,
+        request.headers.items(),
+        http_version=request.version,
+        scheme=request.scheme,
+        client=(request.ip, request.port),
+    )
+
+
+async def call_http(
+    app: AsgiApp, scope: Scope, body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run one plain HTTP request through `app`: its status, headers and body."""
     body_sent = False
     status = 500
     headers: list[tuple[str, str]] = []
@@ -57,7 +83,7 @@ async def _http(app: AsgiApp, request: Request) -> HTTPResponse:
         nonlocal body_sent
         if not body_sent:
             body_sent = True
-            return {"type": "http.request", "body": request.body or b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         await asyncio.Future()  # the client's disconnect surfaces as cancellation
         raise AssertionError("unreachable")
 
@@ -72,10 +98,15 @@ async def _http(app: AsgiApp, request: Request) -> HTTPResponse:
         elif message["type"] == "http.response.body":
             chunks.append(bytes(message.get("body") or b""))
 
-    await app(_scope(request, "http"), receive, send)
+    await app(scope, receive, send)
+    return status, headers, b"".join(chunks)
+
+
+async def _http(app: AsgiApp, request: Request) -> HTTPResponse:
+    status, headers, body = await call_http(app, _scope(request, "http"), request.body or b"")
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
     return HTTPResponse(
-        b"".join(chunks),
+        body,
         status=status,
         headers=Header([(k, v) for k, v in headers if k.lower() != "content-type"]),
         content_type=content_type,

@@ -112,6 +112,12 @@ class SocketServer:
         self.sio.on("join:conversation", self._join)
         self.sio.on("leave:conversation", self._leave)
 
+    def prefix_session_ids(self, prefix: str) -> None:
+        """Start every new Engine.IO session id with `prefix` (which worker holds it:
+        gateway/worker_sessions.py)."""
+        generate = self.sio.eio.generate_id
+        self.sio.eio.generate_id = lambda: prefix + generate()
+
     def _track_engine_tasks(self) -> None:
         """Keep python-engineio's background tasks (pings) so that close() can end them."""
         self._engine_tasks: set[asyncio.Task[Any]] = set()
