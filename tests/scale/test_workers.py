@@ -6,6 +6,7 @@ SIGTERM stops the group gracefully with nothing acknowledged lost."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -135,6 +136,69 @@ async def test_webhooks_on_both_workers_are_stored_once_and_reach_a_socketio_cli
         if e.get("path") == "/webhooks/meta" and e.get("status") == 200
     }
     assert takers == {1, 2}
+
+
+class Polling:
+    """Engine.IO's long-polling transport by hand (https://socket.io/docs/v4/engine-io-protocol/),
+    each request on a new connection, so the kernel hands them to either worker."""
+
+    def __init__(self, http: aiohttp.ClientSession, gw: Gateway) -> None:
+        self.http = http
+        self.url = f"{gw.url}/socket.io/?EIO=4&transport=polling"
+        self.requests = 0
+
+    async def open(self) -> str:
+        async with self.http.get(self.url) as resp:
+            opened = await resp.text()
+        assert opened.startswith("0"), opened
+        sid: str = json.loads(opened[1:])["sid"]
+        self.url += f"&sid={sid}"
+        return sid
+
+    async def send(self, packet: str) -> None:
+        async with self.http.post(self.url, data=packet) as resp:
+            assert resp.status == 200, await resp.text()
+        self.requests += 1
+
+    async def until(self, prefix: str) -> str:
+        """Poll until a packet starting with `prefix` comes (pings are answered)."""
+        while True:
+            async with self.http.get(self.url) as resp:
+                body = await resp.text()
+                assert resp.status == 200, body
+            self.requests += 1
+            for packet in body.split("\x1e"):
+                if packet == "2":
+                    await self.send("3")
+                elif packet.startswith(prefix):
+                    return packet
+
+
+async def test_long_polling_requests_reach_the_worker_holding_the_session(
+    group: Gateway,
+) -> None:
+    await all_workers_started(group, 2)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+        polling = Polling(http, group)
+        sid = await polling.open()
+        assert sid.split(".", 1)[0] in {"1", "2"}  # the worker holding it
+        await polling.send("40" + json.dumps({"token": ACME_KEY}))
+        await polling.until("40")  # connected
+        for n in range(8):
+            await polling.send(f'42{n}["join:conversation","conv-{n}"]')
+            ack = json.loads((await polling.until(f"43{n}"))[len(f"43{n}") :])
+            assert ack[0]["ok"] is False  # no such conversation: answered, by the holder
+        wamid = f"wamid.polling-{uuid.uuid4().hex[:8]}"
+        body = text_webhook([(wamid, "over long-polling", ALEX)])
+        async with http.post(
+            f"{group.url}/webhooks/meta", data=body, headers=meta_sign(body)
+        ) as resp:
+            assert resp.status == 200
+        event = json.loads((await polling.until('42["message:new"'))[2:])
+        assert event[1]["message"]["providerMessageId"] == wamid
+    # 18+ requests on new connections, every one answered by the session's worker: with
+    # two workers and no forwarding, about half would have been refused (400).
+    assert polling.requests >= 18
 
 
 def test_a_second_gateway_on_the_workers_ports_exits_1(
