@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -271,7 +272,10 @@ async def test_sigterm_stops_the_group_and_loses_nothing_acknowledged(
         await eventually(lambda: len(acknowledged) >= 200, within=60, what="webhooks acknowledged")
         started = time.monotonic()
         gw.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.to_thread(gw.proc.wait, 60)
+        try:
+            code = await asyncio.to_thread(gw.proc.wait, 90)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the group did not stop: {gw.logs()[-4000:]}") from None
         stopped_in = time.monotonic() - started
         await asyncio.wait_for(asyncio.gather(*senders), 30)
     assert code == 0, gw.logs()[-3000:]

@@ -49,20 +49,22 @@ def free_port() -> int:
 
 
 def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    import http.client
     import urllib.request
 
     deadline = time.monotonic() + timeout
+    last: Exception | None = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
+            with urllib.request.urlopen(url, timeout=5) as resp:
                 if resp.status == 200:
                     return
-        except OSError:
-            pass
+        except (OSError, http.client.HTTPException) as exc:  # not serving yet, or starting
+            last = exc
         time.sleep(0.05)
-    raise TimeoutError(f"{url} not ready after {timeout}s")
+    raise TimeoutError(f"{url} not ready after {timeout}s ({last!r})")
 
 
 @dataclass
@@ -163,11 +165,11 @@ def _start_gateway(
     gw = Gateway(proc, http_port, grpc_port, workdir, database_url, stderr_path, config or {})
     try:
         wait_http(f"{gw.url}/readyz", within, proc=proc)
-    except Exception:
+    except Exception as exc:
         gw.stop()
         logs = gw.logs()
         error = PortTaken if re.search(r"port \S+ is not available", logs) else RuntimeError
-        raise error(f"gateway did not start:\n{logs[-3000:]}") from None
+        raise error(f"gateway did not start ({exc}):\n{logs[-3000:]}") from None
     return gw
 
 
