@@ -50,7 +50,7 @@ def start_group(postgres: Postgres, redis: RedisServer, graph_url: str) -> Gatew
         "WAGATE_REDIS_URL": redis.url,
         "WAGATE_REALTIME_SECRET": "shared-secret",
     }
-    return start_gateway(two_tenant_config(graph_url), database_url=url, env=env, ready_within=60)
+    return start_gateway(two_tenant_config(graph_url), database_url=url, env=env, ready_within=120)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +242,18 @@ async def test_a_worker_killed_9_is_replaced(group: Gateway) -> None:
     assert [(e["pid"], e["exit"]) for e in replaced] == [(victim, "signal 9")]
 
 
+async def test_workers_stop_by_themselves_when_the_supervisor_is_killed_9(group: Gateway) -> None:
+    """Last of the module's tests on `group`: it ends it."""
+    pids = await all_workers_started(group, 2)
+    group.proc.kill()
+    group.proc.wait()
+    await eventually(
+        lambda: not any(_alive(pid) for pid in pids), within=60, what="the orphaned workers gone"
+    )
+    stopped = [e for e in log_entries(group) if e["msg"] == "wagate stopped"]
+    assert {e.get("worker") for e in stopped} == {1, 2}  # gracefully, not killed
+
+
 async def test_sigterm_stops_the_group_and_loses_nothing_acknowledged(
     postgres: Postgres, redis_server: RedisServer, fake_graph: FakeGraphAPI
 ) -> None:
@@ -308,11 +320,12 @@ async def test_sigterm_stops_the_group_and_loses_nothing_acknowledged(
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie has exited: it only waits for whoever adopted it to reap it)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def stored_ids(url: str, pattern: str) -> set[str]:
