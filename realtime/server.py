@@ -103,6 +103,8 @@ class SocketServer:
         # Fan-out and resume hand-overs take turns (see realtime.hub).
         self._lock = asyncio.Lock()
         self._resumes: dict[str, _Resume] = {}
+        # Resumed clients → the last id their replay sent (see _replayed_already).
+        self._replayed: dict[str, int] = {}
         self._cut: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._track_engine_tasks()
@@ -159,6 +161,7 @@ class SocketServer:
         """Bus subscriber: the event to its rooms, and to the clients still catching up."""
         async with self._lock:
             self._catching_up.dispatch(event)
+            skip = self._replayed_already(event) if self._replayed else None
             if not self._listened(event):
                 return  # nobody to render it for: skip the JSON work
             out = socket_event(event)
@@ -168,7 +171,19 @@ class SocketServer:
             rooms = [tenant_room(event.tenant_id)]
             if conversation_id:
                 rooms.append(conversation_room(conversation_id))
-            await self.sio.emit(name, data, to=rooms)
+            await self.sio.emit(name, data, to=rooms, skip_sid=skip or None)
+
+    def _replayed_already(self, event: event_pb2.Event) -> list[str]:
+        """Clients that just resumed and got this event from storage already: its live
+        copy can come after their replay read it (it is published after its commit).
+        Live events come in id order, so a client is forgotten at the first event past
+        what it replayed."""
+        if not event.id:
+            return []
+        event_id = int(event.id)
+        skip = [sid for sid, last in self._replayed.items() if event_id <= last]
+        self._replayed = {sid: last for sid, last in self._replayed.items() if event_id < last}
+        return skip
 
     def _listened(self, event: event_pb2.Event) -> bool:
         """Whether a Socket.IO client could receive `event`. Only the local manager
@@ -241,6 +256,8 @@ class SocketServer:
                     return
                 for room in resume.rooms:
                     await self.sio.enter_room(sid, room)
+                if sub.replayed > after:
+                    self._replayed[sid] = sub.replayed
                 for event in missed:
                     await self._emit_to(sid, event, wait=False)
         except asyncio.CancelledError:
@@ -282,6 +299,7 @@ class SocketServer:
         return self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
+        self._replayed.pop(sid, None)
         resume = self._resumes.pop(sid, None)
         if resume is not None and resume.task is not None:
             resume.task.cancel()
