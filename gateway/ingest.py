@@ -239,9 +239,12 @@ class Ingest:
         assert self._lock is not None
         while True:
             was = self._lock.held
-            if await self._lock.poll() and not was:
+            held = await self._lock.poll()
+            self.writer.notify = not held  # the applier wakes itself on its own commits
+            if held and not was:
                 log.info("applying the inbox: took the applier lock")
-                self._wake()  # every pending row, whichever replica acknowledged it
+            if held:  # every pending row, whichever replica acknowledged it, even a
+                self._wake()  # row whose NOTIFY was lost (a reconnect) or never sent
             try:
                 self._backlog = await inbox.pending_count()
             except Exception as exc:  # the database is down: /readyz and webhooks say so

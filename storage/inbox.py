@@ -37,7 +37,7 @@ _INSERT = (
 )
 
 
-async def _insert(sql: Sql, records: list[InboxRecord], at: datetime) -> bool:
+async def _insert(sql: Sql, records: list[InboxRecord], at: datetime, notify: bool) -> bool:
     """Insert what is new; False when every record was a redelivery (SQLite only
     tells: on PostgreSQL this is always True)."""
     # SQLite stores datetimes as text; converted once per batch, not once per row.
@@ -47,7 +47,8 @@ async def _insert(sql: Sql, records: list[InboxRecord], at: datetime) -> bool:
     ]
     if sql.postgres:
         await sql.run_many(_INSERT, rows)
-        await sql.run("SELECT pg_notify(?, ?)", [INBOX_CHANNEL, SENDER])
+        if notify:
+            await sql.run("SELECT pg_notify(?, ?)", [INBOX_CHANNEL, SENDER])
         return True
     before = await sql.rows("SELECT total_changes() AS n")
     await sql.run_many(_INSERT, rows)
@@ -87,6 +88,9 @@ class InboxWriter:
 
     def __init__(self, on_commit: Callable[[int], None], max_batch: int = 512) -> None:
         self._on_commit = on_commit
+        # Whether inserts NOTIFY (PostgreSQL): not needed while this process applies the
+        # inbox itself, and notifying transactions queue for one lock at commit.
+        self.notify = True
         self._commits: GroupCommit[InboxRecord, None] = GroupCommit(
             "inbox-writer", self._insert, max_batch
         )
@@ -110,7 +114,7 @@ class InboxWriter:
         return self._commits.submit_many(records)
 
     async def _insert(self, records: list[InboxRecord]) -> list[None]:
-        if await writer().run(_insert, records, now(), events=False):
+        if await writer().run(_insert, records, now(), self.notify, events=False):
             # How many rows were offered (PostgreSQL does not say how many were new);
             # redeliveries alone leave ingest nothing to do.
             self._on_commit(len(records))
