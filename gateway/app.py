@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse
 
 from core.errors import ApiError
 from gateway import access_log, http_metrics
+from gateway.admin.rest import bp as admin_api
 from gateway.apidocs import bp as apidocs
 from gateway.bots.rest import bp as bots_api
 from gateway.compose import close_realtime, compose, shutdown
@@ -40,6 +41,7 @@ def create_app(settings: Settings, name: str = "wagate") -> Sanic[Any, Any]:
     http_metrics.instrument(app)
     app.blueprint(webhooks)
     app.blueprint(api)
+    app.blueprint(admin_api)
     app.blueprint(sessions)
     app.blueprint(media)
     app.blueprint(simulator)

@@ -4,6 +4,11 @@ Shaped like python-socketio's pub/sub managers. The in-process engine is the
 embedded default; the Redis engine (gateway/redis_bus.py) carries events across
 processes. A subscriber says whether it wants every process's events (clients'
 fan-out) or only its own process's (work that must run once, like bots).
+
+Beside events, the bus carries control messages: small notes (bytes) that every
+process hears, this one included, such as "the admin config changed"
+(gateway/admin/live.py). They are best effort: whoever announces has committed the
+change to storage first, and listeners also poll storage for what they missed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from wagate.v1 import event_pb2
 log = logging.getLogger("wagate.bus")
 
 Handler = Callable[[event_pb2.Event], Awaitable[None]]
+ControlHandler = Callable[[bytes], Awaitable[None]]
 
 
 class Bus(ABC):
@@ -25,6 +31,7 @@ class Bus(ABC):
 
     def __init__(self) -> None:
         self._handlers: list[tuple[str, Handler, bool]] = []
+        self._control: list[ControlHandler] = []
 
     def subscribe(self, name: str, handler: Handler, *, everywhere: bool = True) -> None:
         """`everywhere`: events published by any process (with a shared engine);
@@ -41,6 +48,21 @@ class Bus(ABC):
             except Exception:
                 # One subscriber's failure must not starve the others.
                 log.exception("bus subscriber failed", extra={"subscriber": name})
+
+    def on_control(self, handler: ControlHandler) -> None:
+        """Hear every process's control messages (see `announce`)."""
+        self._control.append(handler)
+
+    async def _dispatch_control(self, data: bytes) -> None:
+        for handler in self._control:
+            try:
+                await handler(data)
+            except Exception:
+                log.exception("control message handler failed")
+
+    async def announce(self, data: bytes) -> None:
+        """A control message to every process, this one included. Default: this one only."""
+        await self._dispatch_control(data)
 
     @abstractmethod
     async def publish(self, event: event_pb2.Event) -> None: ...

@@ -15,6 +15,10 @@ from datetime import timedelta
 
 import aiohttp
 
+from gateway.admin.auth import AdminAuth
+from gateway.admin.live import Disconnect, LiveConfig
+from gateway.admin.secrets import SecretBox
+from gateway.admin.service import AdminService
 from gateway.bots.host import BotHost
 from gateway.bots.remote import BotServicer
 from gateway.bus import Bus, InProcessBus
@@ -59,11 +63,23 @@ async def compose(settings: Settings) -> Runtime:
     signer = TokenSigner(settings.realtime_secret)
     if signer.ephemeral:
         log.info("realtime tokens are signed with a per-process key (set realtime_secret)")
-    sockets = SocketServer(
-        tenants.tenant_for_key, {t.id for t in settings.tenants}, signer, settings.realtime_buffer
-    )
+    sockets = SocketServer(tenants.tenant_for_key, tenants.exists, signer, settings.realtime_buffer)
     realtime = Realtime(signer, sockets)
     bots = BotHost(settings, outbox, bus)
+    grpc_auth = AuthInterceptor(tenants)
+    # The admin API's tenants, live from the database (gateway/admin/live.py).
+    box = SecretBox.from_env(settings.secret_key)
+    live = LiveConfig(
+        box, tenants, bots, bus, Disconnect(sockets.disconnect_tenant, grpc_auth.disconnect_tenant)
+    )
+    try:
+        await live.load()
+    except Exception:  # stored secrets and no key, say: stop what runs, or we cannot exit
+        await _stop_parts(bots, outbox, ingest, bus, http)
+        raise
+    admin = AdminService(
+        AdminAuth(settings.admin_keys, tenants.tenant_for_key), live, box, settings.tenants
+    )
 
     # Every event reaches the bus's subscribers in this order.
     bus.subscribe("streams", streams.on_event)
@@ -74,12 +90,13 @@ async def compose(settings: Settings) -> Runtime:
     await bus.start()
     ingest.start()
     outbox.start()
+    live.start()
 
     try:
         grpc = await start_grpc(
             settings.http_host,
             settings.grpc_port,
-            AuthInterceptor(tenants),
+            grpc_auth,
             messaging=MessagingServicer(outbox, typing),
             sessions=SessionServicer(tenants),
             events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
@@ -87,7 +104,7 @@ async def compose(settings: Settings) -> Runtime:
             shared_port=settings.workers > 1,
         )
     except OSError:  # its port was taken: stop what runs, or the process cannot exit
-        await _stop_parts(bots, outbox, ingest, bus, http)
+        await _stop_parts(bots, outbox, ingest, bus, http, live)
         raise
     return Runtime(
         settings=settings,
@@ -101,6 +118,7 @@ async def compose(settings: Settings) -> Runtime:
         realtime=realtime,
         bots=bots,
         grpc=grpc,
+        admin=admin,
     )
 
 
@@ -118,12 +136,19 @@ async def shutdown(rt: Runtime) -> None:
     next start, so a stuck step costs nothing.
     """
     await rt.grpc.stop(grace=5)
-    await _stop_parts(rt.bots, rt.outbox, rt.ingest, rt.bus, rt.http)
+    await _stop_parts(rt.bots, rt.outbox, rt.ingest, rt.bus, rt.http, rt.admin.live)
 
 
 async def _stop_parts(
-    bots: BotHost, outbox: Outbox, ingest: Ingest, bus: Bus, http: aiohttp.ClientSession
+    bots: BotHost,
+    outbox: Outbox,
+    ingest: Ingest,
+    bus: Bus,
+    http: aiohttp.ClientSession,
+    live: LiveConfig | None = None,
 ) -> None:
+    if live is not None:
+        await live.stop()
     for name, step in (
         ("bots", bots.stop),
         ("outbox", outbox.stop),

@@ -24,7 +24,11 @@ from providers.registry import provider_class
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TENANT_ID = re.compile(r"^[a-z0-9-]+$")
-_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# The database's column widths (storage/models.py).
+TENANT_ID_MAX = 64
+# Keys of a `bots:` entry that hold secrets (masked in logs and admin API reads).
+BOT_SECRET_KEYS = frozenset({"api_key"})
 
 
 def boolean(raw: object) -> bool:
@@ -66,8 +70,12 @@ _SERVER_KEYS: dict[str, Callable[[Any], Any]] = {
     # Media fetched for GET /api/v1/messages/{id}/media: where it is cached, and how much.
     "media_cache_dir": str,
     "media_cache_mb": int,
+    # Encrypts the secrets the admin API stores (gateway/admin/secrets.py): "k1[,k2...]",
+    # the first encrypts, every one decrypts (rotation).
+    "secret_key": str,
 }
-_TOP_KEYS = {*_SERVER_KEYS, "tenants"}
+# `admin_keys: [...]`: bearer tokens of the admin API, beside WAGATE_ADMIN_KEY.
+_TOP_KEYS = {*_SERVER_KEYS, "tenants", "admin_keys"}
 LOG_FORMATS = ("text", "json")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 _TENANT_KEYS = {"id", "api_keys", "channels", "bots", "timezone"}
@@ -115,7 +123,10 @@ class Settings:
     send_lease: float = 60.0
     media_cache_dir: str = "data/media-cache"
     media_cache_mb: int = 256
+    secret_key: str | None = field(default=None, repr=False)
     tenants: tuple[TenantConfig, ...] = ()
+    # Admin API keys (WAGATE_ADMIN_KEY and `admin_keys:`); none: the admin API is absent.
+    admin_keys: tuple[str, ...] = field(default=(), repr=False)
     demo: bool = False
     # Every secret value in the config, so the log formatter can mask it.
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
@@ -154,44 +165,66 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _channel(raw: Any, where: str, secrets: set[str]) -> ChannelConfig:
-    data = _mapping(raw, where)
+def channel_config(raw: Any, where: str, secrets: set[str]) -> ChannelConfig:
+    """One channel of a tenant's `channels:` list, validated; its secrets added to `secrets`.
+
+    `where` is the channel's path (`tenants[0].channels[1]`), or "" for a channel that
+    is a document of its own (the admin API's body): messages then start with its key.
+    """
+    data = _mapping(raw, where or "channel")
     cid = str(data.get("id") or "")
     if not _CHANNEL_ID.match(cid):
-        raise ConfigError(f"{where}.id: missing or invalid channel id '{cid}'")
+        raise ConfigError(f"{_child(where, 'id')}: missing or invalid channel id '{cid}'")
     kind = data.get("provider")
     if not kind:
-        raise ConfigError(f"{where}.provider: missing key 'provider'")
+        raise ConfigError(f"{_child(where, 'provider')}: missing key 'provider'")
     settings = {k: v for k, v in data.items() if k not in _CHANNEL_COMMON}
     try:
         cls = provider_class(str(kind))
         cls.from_channel(cid, settings)  # validates keys and secrets
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
     secrets.update(str(settings[k]) for k in cls.secret_settings if settings.get(k))
     try:
         rate = float(data.get("rate_limit", DEFAULT_RATE_LIMIT))
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}.rate_limit: expected a number") from None
+        raise ConfigError(f"{_child(where, 'rate_limit')}: expected a number") from None
     if rate <= 0:
-        raise ConfigError(f"{where}.rate_limit: must be positive")
+        raise ConfigError(f"{_child(where, 'rate_limit')}: must be positive")
     try:
         simulated = boolean(data.get("simulator", False))
     except ValueError:
-        raise ConfigError(f"{where}.simulator: expected true or false") from None
+        raise ConfigError(f"{_child(where, 'simulator')}: expected true or false") from None
     if simulated and kind not in SIMULATED_PROVIDERS:
-        raise ConfigError(f"{where}.simulator: only {' and '.join(SIMULATED_PROVIDERS)} channels")
+        raise ConfigError(
+            f"{_child(where, 'simulator')}: only {' and '.join(SIMULATED_PROVIDERS)} channels"
+        )
     return ChannelConfig(
         id=cid, provider=str(kind), settings=settings, rate_limit=rate, simulator=simulated
     )
 
 
+def check_tenant_id(raw: Any, where: str) -> str:
+    """A tenant id as the file requires it; ConfigError naming `where` otherwise."""
+    tid = str(raw or "") if isinstance(raw, str | int) or raw is None else ""
+    if not _TENANT_ID.match(tid) or len(tid) > TENANT_ID_MAX:
+        raise ConfigError(f"{where}: tenant id '{tid}' must match [a-z0-9-]+")
+    return tid
+
+
+def bots_config(raw: Any, where: str, secrets: set[str]) -> tuple[PluginConfig, ...]:
+    """A tenant's `bots:` list, validated; its secrets added to `secrets`."""
+    if not isinstance(raw, list) or not all(isinstance(b, dict) for b in raw):
+        raise ConfigError(f"{where}: expected a list of mappings")
+    parsed = parse_bots(where, raw)  # raises ConfigError naming the flow and node
+    secrets.update(str(b[k]) for b in raw for k in BOT_SECRET_KEYS if b.get(k))
+    return parsed
+
+
 def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
     data = _mapping(raw, where)
     _check_keys(data, _TENANT_KEYS, where)
-    tid = str(data.get("id") or "")
-    if not _TENANT_ID.match(tid):
-        raise ConfigError(f"{where}.id: tenant id '{tid}' must match [a-z0-9-]+")
+    tid = check_tenant_id(data.get("id"), f"{where}.id")
     keys = data.get("api_keys") or []
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
         raise ConfigError(f"{where}.api_keys: missing secret 'api_keys' (a list of keys)")
@@ -199,16 +232,12 @@ def _tenant(raw: Any, where: str, secrets: set[str]) -> TenantConfig:
     channels = data.get("channels") or []
     if not isinstance(channels, list):
         raise ConfigError(f"{where}.channels: expected a list")
-    bots = data.get("bots") or []
-    if not isinstance(bots, list) or not all(isinstance(b, dict) for b in bots):
-        raise ConfigError(f"{where}.bots: expected a list of mappings")
-    parsed = parse_bots(f"{where}.bots", bots)  # raises ConfigError naming the flow and node
-    secrets.update(str(b["api_key"]) for b in bots if b.get("api_key"))
+    parsed = bots_config(data.get("bots") or [], f"{where}.bots", secrets)
     return TenantConfig(
         id=tid,
         api_keys=tuple(keys),
         channels=tuple(
-            _channel(c, f"{where}.channels[{i}]", secrets) for i, c in enumerate(channels)
+            channel_config(c, f"{where}.channels[{i}]", secrets) for i, c in enumerate(channels)
         ),
         bots=parsed,
         timezone=str(data.get("timezone", "UTC")),
@@ -255,7 +284,23 @@ def build_settings(
         raise ConfigError("send_lease: must be more than 0 seconds")
     if "database_url" in values and "@" in values["database_url"]:
         secrets.add(values["database_url"])
-    return Settings(**values, tenants=tenants, demo=demo, secrets=frozenset(secrets))
+    if "secret_key" in values:
+        secrets.add(values["secret_key"])
+    admin_keys = _admin_keys(data.get("admin_keys"), env.get("WAGATE_ADMIN_KEY"))
+    secrets.update(admin_keys)
+    return Settings(
+        **values, tenants=tenants, admin_keys=admin_keys, demo=demo, secrets=frozenset(secrets)
+    )
+
+
+def _admin_keys(raw: Any, env_key: str | None) -> tuple[str, ...]:
+    """WAGATE_ADMIN_KEY, then `admin_keys:`."""
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list) or not all(isinstance(k, str) and k for k in raw):
+        raise ConfigError("admin_keys: expected a list of keys")
+    keys = [env_key, *raw] if env_key else raw
+    return tuple(dict.fromkeys(keys))
 
 
 def _check_unique(tenants: tuple[TenantConfig, ...]) -> None:

@@ -10,6 +10,7 @@ ordered record that clients resume from (`after_event_id`), so the bus only
 carries live events, and one a replica misses (Redis down, a reconnect) is
 read from storage on the client's resume. Events from the channel reach the
 subscribers in event-id order (gateway/live_order.py). See docs/scale-out.md.
+Control messages (`Bus.announce`) go on a second channel of the same subscription.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RedisBus(Bus):
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         super().__init__()
         self._channel = channel
+        self._control_channel = f"{channel}:control"
         self._redis = Redis.from_url(
             url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
         )
@@ -62,6 +64,15 @@ class RedisBus(Bus):
         self._outgoing.append(event.SerializeToString())
         self._sent.clear()
         self._has_outgoing.set()
+
+    async def announce(self, data: bytes) -> None:
+        """To every replica through Redis (this one hears it back); when Redis is away,
+        to this process alone: the others catch up from storage."""
+        try:
+            await self._redis.publish(self._control_channel, data)
+        except (RedisError, OSError) as exc:
+            log.warning("control message not published", extra={"error": type(exc).__name__})
+            await self._dispatch_control(data)
 
     async def _send(self) -> None:
         """Publish in order, many events a round trip (a pipeline)."""
@@ -94,7 +105,7 @@ class RedisBus(Bus):
     async def _subscribe(self) -> PubSub | None:
         pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self._channel)
+            await pubsub.subscribe(self._channel, self._control_channel)
         except (RedisError, OSError) as exc:
             log.warning("Redis subscription failed; retrying", extra={"error": type(exc).__name__})
             await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -110,7 +121,11 @@ class RedisBus(Bus):
                 continue
             try:
                 async for message in pubsub.listen():
-                    if message["type"] == "message":
+                    if message["type"] != "message":
+                        continue
+                    if message["channel"] == self._control_channel.encode():
+                        await self._dispatch_control(message["data"])
+                    else:
                         event = event_pb2.Event.FromString(message["data"])
                         await self._order.offer(event)
             except (RedisError, OSError) as exc:

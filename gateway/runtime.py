@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import aiohttp
 from grpc import aio
 
+from gateway.admin.service import AdminService
 from gateway.bots.host import BotHost
 from gateway.bus import Bus
 from gateway.config import Settings
@@ -38,3 +39,5 @@ class Runtime:
     realtime: Realtime
     bots: BotHost
     grpc: aio.Server
+    # The admin API (tenants, keys, channels and bots at run time).
+    admin: AdminService

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +79,14 @@ class SocketServer:
     def __init__(
         self,
         tenant_for_key: Callable[[str], str],
-        tenant_ids: Collection[str],
+        tenant_exists: Callable[[str], bool],
         signer: TokenSigner,
         limit: int,
         client_manager: Any = None,
     ) -> None:
         self._tenant_for_key = tenant_for_key
-        self._tenants = frozenset(tenant_ids)
+        # Live: tenants come and go at run time (the admin API).
+        self._tenant_exists = tenant_exists
         self.signer = signer
         self.limit = limit
         # Clients catching up after an event id; fed under `_lock` with the rooms.
@@ -106,6 +107,8 @@ class SocketServer:
         # Resumed clients → the last id their replay sent (see _replayed_already).
         self._replayed: dict[str, int] = {}
         self._cut: set[str] = set()
+        # Each connected client's tenant, to disconnect a deleted tenant's clients.
+        self._tenant_of: dict[str, str] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._track_engine_tasks()
         self._release_polls_on_close()
@@ -204,7 +207,7 @@ class SocketServer:
             raise Unauthenticated("auth.token is required: an API key or a realtime token")
         if is_realtime_token(token):
             grant = self.signer.verify(token)
-            if grant.tenant_id not in self._tenants:
+            if not self._tenant_exists(grant.tenant_id):
                 raise Unauthenticated("invalid realtime token")
             return grant
         return Grant(self._tenant_for_key(token))
@@ -225,6 +228,7 @@ class SocketServer:
         # No await may suspend from here on: once in a room, the client must not get
         # an event before python-socketio has queued its CONNECT answer.
         await self.sio.save_session(sid, {"grant": grant})
+        self._tenant_of[sid] = grant.tenant_id
         if after is None:
             for room in rooms:
                 await self.sio.enter_room(sid, room)
@@ -300,6 +304,7 @@ class SocketServer:
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self._replayed.pop(sid, None)
+        self._tenant_of.pop(sid, None)
         resume = self._resumes.pop(sid, None)
         if resume is not None and resume.task is not None:
             resume.task.cancel()
@@ -337,6 +342,16 @@ class SocketServer:
             resume.rooms.remove(room)
         await self.sio.leave_room(sid, room)
         return {"ok": True, "conversationId": conversation_id}
+
+    async def disconnect_tenant(self, tenant_id: str) -> int:
+        """Disconnect this process's clients of a deleted tenant; how many there were."""
+        sids = [sid for sid, tenant in self._tenant_of.items() if tenant == tenant_id]
+        for sid in sids:
+            await self.sio.emit(
+                "error", {"code": "unauthenticated", "message": "the tenant was deleted"}, to=sid
+            )
+            await self.sio.disconnect(sid)
+        return len(sids)
 
     # -- slow clients ---------------------------------------------------------------------
 

@@ -289,3 +289,77 @@ class Template(Model):
         table = "message_template"
         unique_together = (("tenant_id", "account_id", "template_id"),)
         indexes = (("tenant_id", "name", "language"),)
+
+
+# The admin API's runtime configuration (gateway/admin): tenants, keys, channels and bot
+# chains created at run time, beside the config file's. Secrets are sealed (AES-GCM) and
+# keys hashed; `version` is the config version of the tenant's last change, so a replica
+# that missed announcements catches up on `version > what it applied`.
+class AdminTenant(Model):
+    id = fields.CharField(primary_key=True, max_length=64)
+    created_at = fields.DatetimeField()
+    # Set when the tenant is deleted: the row stays so that replicas see the deletion and
+    # the id (whose history is kept) is not handed to another tenant.
+    deleted_at = fields.DatetimeField(null=True)
+    version = fields.BigIntField(default=0)
+    # The bot chain as the config file's `bots:` list, JSON, sealed whole ("" for none).
+    bots = fields.TextField(default="")
+    timezone = fields.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        table = "admin_tenant"
+        indexes = (("version",),)
+
+
+class AdminApiKey(Model):
+    id = fields.CharField(primary_key=True, max_length=40)
+    tenant_id = fields.CharField(max_length=64)
+    # SHA-256 of the key, hex: the key itself is shown once and never stored.
+    key_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "admin_api_key"
+        indexes = (("tenant_id",),)
+
+
+class AdminChannel(Model):
+    id = fields.CharField(primary_key=True, max_length=128)
+    tenant_id = fields.CharField(max_length=64)
+    provider = fields.CharField(max_length=64)
+    # The provider's routing key (phone number id, session id), unique per provider.
+    route = fields.CharField(max_length=256, null=True)
+    # The channel object as JSON; secret values sealed one by one.
+    config = fields.TextField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "admin_channel"
+        unique_together = (("provider", "route"),)
+        indexes = (("tenant_id",),)
+
+
+# One row: the config version, bumped (and row-locked) by every admin change.
+class AdminVersion(Model):
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "admin_version"
+
+
+class AdminAudit(Model):
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    # The admin key's id (a prefix of its hash), never the key.
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=64)
+    tenant_id = fields.CharField(max_length=64)
+    target = fields.CharField(max_length=256, default="")
+    # JSON, secrets masked.
+    details = fields.TextField(default="{}")
+
+    class Meta:
+        table = "admin_audit"
+        indexes = (("tenant_id", "id"),)

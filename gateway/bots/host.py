@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from core.metrics import BOT_RUNS
 from gateway.bots.base import Context, Outcome, Plugin, Setup, Turn
+from gateway.bots.common import PluginConfig
 from gateway.bots.registry import plugin_classes
 from gateway.bots.remote import RemoteBots
 from gateway.bus import Bus
@@ -55,11 +56,9 @@ class BotHost:
         # Plugins that join a chain at run time (remote bots, on any replica), per tenant.
         self.remote = RemoteBots(self, settings.redis_url)
         self.extra: dict[str, list[Plugin]] = self.remote.plugins
-        classes = plugin_classes()
+        self._retired: list[Plugin] = []
         for tenant in settings.tenants:
-            setup = Setup(tenant.id, self.shared)
-            self.chains[tenant.id] = [classes[cfg.plugin](cfg, setup) for cfg in tenant.bots]
-            self.timezones[tenant.id] = tenant.timezone
+            self.set_chain(tenant.id, tenant.bots, tenant.timezone)
         self._lanes: dict[str, asyncio.Queue[message_pb2.Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
@@ -84,9 +83,27 @@ class BotHost:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.remote.stop()
         await self._writes.stop()
-        for plugins in self.chains.values():
-            for plugin in plugins:
-                await plugin.close()
+        for plugin in [*self._retired, *(p for c in self.chains.values() for p in c)]:
+            await plugin.close()
+
+    # -- chains changed at run time (the admin API, gateway/admin/live.py) ---------------
+
+    def set_chain(self, tenant_id: str, bots: Sequence[PluginConfig], timezone: str) -> None:
+        """Build the tenant's chain and swap it in whole. A turn already running keeps
+        the chain it started with; the old plugins are closed when the host stops."""
+        classes = plugin_classes()
+        setup = Setup(tenant_id, self.shared)
+        old = self.chains.get(tenant_id, [])
+        self.chains[tenant_id] = [classes[cfg.plugin](cfg, setup) for cfg in bots]
+        self.timezones[tenant_id] = timezone
+        self._retired.extend(old)
+
+    def drop_tenant(self, tenant_id: str) -> None:
+        """A deleted tenant: no chain, and its remote bots leave (their streams are ended
+        by the gRPC layer)."""
+        self._retired.extend(self.chains.pop(tenant_id, []))
+        self.timezones.pop(tenant_id, None)
+        self.extra.pop(tenant_id, None)
 
     def chain(self, tenant_id: str, channel_id: str) -> list[Plugin]:
         plugins = [*self.chains.get(tenant_id, ()), *self.extra.get(tenant_id, ())]

@@ -6,6 +6,7 @@ can never act for a tenant the caller did not authenticate as.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -41,6 +42,18 @@ def _token(metadata: Any) -> str:
 class AuthInterceptor(aio.ServerInterceptor):
     def __init__(self, tenants: Tenants) -> None:
         self.tenants = tenants
+        # The tasks serving each tenant's streams (events, remote bots), so that deleting
+        # a tenant ends them; `_ended` are those being ended for that reason.
+        self._streams: dict[str, set[asyncio.Task[Any]]] = {}
+        self._ended: set[asyncio.Task[Any]] = set()
+
+    def disconnect_tenant(self, tenant_id: str) -> int:
+        """End a deleted tenant's open streams on this process with UNAUTHENTICATED."""
+        tasks = self._streams.pop(tenant_id, set())
+        for task in tasks:
+            self._ended.add(task)
+            task.cancel()
+        return len(tasks)
 
     async def intercept_service(
         self,
@@ -82,7 +95,7 @@ class AuthInterceptor(aio.ServerInterceptor):
             inner = getattr(handler, kind)
             if inner:
                 return factory(
-                    self._streaming(inner, authorize, method),
+                    self._streaming(inner, authorize, method, self._streams, self._ended),
                     request_deserializer=handler.request_deserializer,
                     response_serializer=handler.response_serializer,
                 )
@@ -93,18 +106,32 @@ class AuthInterceptor(aio.ServerInterceptor):
         inner: Callable[..., AsyncIterator[Any]],
         authorize: Callable[[aio.ServicerContext[Any, Any]], contextvars.Token[str]],
         method: str,
+        streams: dict[str, set[asyncio.Task[Any]]],
+        ended: set[asyncio.Task[Any]],
     ) -> Callable[..., AsyncIterator[Any]]:
         async def wrapped(
             request: Any, context: aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
+            task = asyncio.current_task()
             try:
                 token = authorize(context)
+                tenant_id = current_tenant.get()
+                if task is not None:
+                    streams.setdefault(tenant_id, set()).add(task)
                 try:
                     with GRPC_STREAMS.labels(method).track_inprogress():
                         async for item in inner(request, context):
                             yield item
+                except asyncio.CancelledError:
+                    if task not in ended:
+                        raise
+                    ended.discard(task)
+                    task.uncancel()
+                    raise Unauthenticated("the tenant was deleted") from None
                 finally:
                     current_tenant.reset(token)
+                    if task is not None and task in streams.get(tenant_id, ()):
+                        streams[tenant_id].discard(task)
             except ApiError as exc:
                 await context.abort(exc.grpc_code, exc.message)
 
