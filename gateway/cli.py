@@ -129,6 +129,9 @@ def serve(settings: Settings) -> int:
     except OSError as exc:
         print(f"wagate: cannot start: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:  # found at start (the admin API's stored configuration)
+        print(f"wagate: config error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

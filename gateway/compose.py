@@ -16,7 +16,7 @@ from datetime import timedelta
 import aiohttp
 
 from gateway.admin.auth import AdminAuth
-from gateway.admin.live import Disconnect, LiveConfig
+from gateway.admin.live import Disconnect, LiveConfig, check_stored
 from gateway.admin.secrets import SecretBox
 from gateway.admin.service import AdminService
 from gateway.bots.host import BotHost
@@ -46,6 +46,8 @@ log = logging.getLogger("wagate")
 async def compose(settings: Settings) -> Runtime:
     """Open storage, build every part bottom to top, wire the bus, start; return the whole."""
     await open_database(settings.database_url)
+    box = SecretBox.from_env(settings.secret_key)
+    await check_stored(box, (t.id for t in settings.tenants))
     await repo.sync_tenants(
         [(t.id, [(c.id, c.provider) for c in t.channels]) for t in settings.tenants]
     )
@@ -68,15 +70,10 @@ async def compose(settings: Settings) -> Runtime:
     bots = BotHost(settings, outbox, bus)
     grpc_auth = AuthInterceptor(tenants)
     # The admin API's tenants, live from the database (gateway/admin/live.py).
-    box = SecretBox.from_env(settings.secret_key)
     live = LiveConfig(
         box, tenants, bots, bus, Disconnect(sockets.disconnect_tenant, grpc_auth.disconnect_tenant)
     )
-    try:
-        await live.load()
-    except Exception:  # stored secrets and no key, say: stop what runs, or we cannot exit
-        await _stop_parts(bots, outbox, ingest, bus, http)
-        raise
+    await live.load()
     admin = AdminService(
         AdminAuth(settings.admin_keys, tenants.tenant_for_key), live, box, settings.tenants
     )

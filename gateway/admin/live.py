@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from core.errors import ConfigError
@@ -44,6 +44,24 @@ class Disconnect:
     streams: Callable[[str], int]
 
 
+async def check_stored(box: SecretBox | None, config_tenants: Iterable[str]) -> None:
+    """At start, before anything runs: ConfigError (one line) when the database holds
+    sealed secrets and WAGATE_SECRET_KEY is not set, or when the config file declares a
+    tenant the admin API created."""
+    if box is None and await writer().read(store.holds_secrets):
+        raise ConfigError(
+            "WAGATE_SECRET_KEY is not set, but the database holds channel or bot secrets"
+            " stored through the admin API: set the key they were sealed with"
+        )
+    declared = set(config_tenants)
+    for row in await writer().read(store.tenants):
+        if row.id in declared:
+            raise ConfigError(
+                f"tenant '{row.id}' is in the config file and was also created through"
+                " the admin API: remove one of them"
+            )
+
+
 class LiveConfig:
     def __init__(
         self,
@@ -67,20 +85,7 @@ class LiveConfig:
         self._task: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
-        """At start, before serving: every tenant of the admin API. ConfigError (one line)
-        when secrets are stored and WAGATE_SECRET_KEY is not set, or when the config file
-        declares a tenant the admin API created."""
-        if self.box is None and await writer().read(store.holds_secrets):
-            raise ConfigError(
-                "WAGATE_SECRET_KEY is not set, but the database holds channel or bot secrets"
-                " stored through the admin API: set the key they were sealed with"
-            )
-        for row in await writer().read(store.tenants):
-            if row.id in self._config_tenants:
-                raise ConfigError(
-                    f"tenant '{row.id}' is in the config file and was also created through"
-                    " the admin API: remove one of them"
-                )
+        """At start, before serving: every tenant of the admin API."""
         await self.catch_up()
 
     def start(self) -> None:
