@@ -276,14 +276,19 @@ async def create_key(sql: Sql, change: Change, key_id: str, key_hash: str) -> No
 
 
 async def revoke_key(sql: Sql, change: Change, key_id: str) -> None:
+    await _delete(sql, change, "admin_api_key", key_id, f"API key '{key_id}'")
+
+
+async def _delete(sql: Sql, change: Change, table: str, row_id: str, what: str) -> None:
+    """Delete one row of the tenant's (NotFound if it has none by that id)."""
     version = await _begin(sql, change)
     await live_tenant(sql, change.tenant_id)
     gone = await sql.rows(
-        "DELETE FROM admin_api_key WHERE id = ? AND tenant_id = ? RETURNING id",
-        [key_id, change.tenant_id],
+        f"DELETE FROM {table} WHERE id = ? AND tenant_id = ? RETURNING id",
+        [row_id, change.tenant_id],
     )
     if not gone:
-        raise NotFound(f"API key '{key_id}' not found")
+        raise NotFound(f"{what} not found")
     await _touch(sql, change.tenant_id, version)
 
 
@@ -351,15 +356,7 @@ async def update_channel(
 
 async def delete_channel(sql: Sql, change: Change, channel_id: str) -> None:
     """The channel row in `channel` stays: its history is kept under its id."""
-    version = await _begin(sql, change)
-    await live_tenant(sql, change.tenant_id)
-    gone = await sql.rows(
-        "DELETE FROM admin_channel WHERE id = ? AND tenant_id = ? RETURNING id",
-        [channel_id, change.tenant_id],
-    )
-    if not gone:
-        raise NotFound(f"channel '{channel_id}' not found")
-    await _touch(sql, change.tenant_id, version)
+    await _delete(sql, change, "admin_channel", channel_id, f"channel '{channel_id}'")
 
 
 async def set_bots(sql: Sql, change: Change, sealed: str) -> None:

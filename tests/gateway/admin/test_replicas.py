@@ -71,6 +71,7 @@ async def test_made_on_a_works_on_b(
     try:
         body = text_webhook([("wamid.ab-2", "to the client on B", ALEX)], PHONE)
         assert await webhook(http, a, body, "beta-secret") == 200
+
         def wamids() -> list[str]:
             return [e["message"]["providerMessageId"] for e in client.of("message:new")]
 
