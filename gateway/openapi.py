@@ -250,6 +250,11 @@ _ERRORS: dict[int, tuple[str, str, str]] = {
         "channel 'globex-cloud' belongs to another tenant",
     ),
     404: ("Not found", "not_found", "conversation 'cv_123' not found"),
+    409: (
+        "The id or provider route is taken, or the tenant is the config file's",
+        "conflict",
+        "tenant 'acme' is managed by the config file; change it there",
+    ),
     422: (
         "The request is valid but cannot be carried out now",
         "failed_precondition",
@@ -680,13 +685,175 @@ def _operations(proto: _ProtoSchemas) -> dict[str, dict[str, Any]]:
     }
 
 
+# -- the admin API (gateway/admin, CONTRACT "Admin API") ----------------------------------
+
+_ADMIN_AUTH: list[dict[str, list[str]]] = [{"adminKey": []}]
+_ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
+_ADMIN_SCHEMAS: dict[str, Schema] = {
+    "AdminTenant": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+            "managedBy": {"type": "string", "enum": ["config", "api"]},
+            "createdAt": {**_NULLABLE_STRING, "format": "date-time"},
+            "channels": {"type": "array", "items": {"type": "string"}},
+            "apiKeys": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "createdAt": {**_NULLABLE_STRING, "format": "date-time"},
+                    },
+                },
+            },
+        },
+    },
+    "AdminChannel": {
+        **_ANY_OBJECT,
+        "required": ["id", "provider"],
+        "description": "Exactly a config-file channel: `id`, `provider` and the provider's "
+        'keys. Reads show secrets as `"***"`.',
+        "properties": {"id": {"type": "string"}, "provider": {"type": "string"}},
+    },
+    "AdminBots": {
+        "type": "object",
+        "properties": {"bots": {"type": "array", "items": _ANY_OBJECT}},
+        "description": "The whole chain, exactly as the config file's `bots:` list.",
+    },
+    "AdminAuditEntry": {
+        "type": "object",
+        "properties": {
+            k: {"type": "string"} for k in ("id", "at", "actor", "action", "tenantId", "target")
+        }
+        | {"details": _ANY_OBJECT},
+    },
+}
+
+
+def _admin(summary: str, ok: dict[str, Any], *errors: int, body: Schema | None = None) -> Schema:
+    """One admin operation: 401, 403 (a tenant key) and 404 (no admin key set) always."""
+    op: Schema = {
+        "tags": ["admin"],
+        "summary": summary,
+        "security": _ADMIN_AUTH,
+        "responses": {**ok, **_errors(*sorted({401, 403, 404, *errors}))},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def _admin_operations() -> dict[str, dict[str, Any]]:
+    tenant = _path_param("tenant_id", "A tenant id")
+    channel = _path_param("channel_id", "A channel id")
+    no_content = {"204": {"description": "Done"}}
+    tenant_ok = {"200": _json(_ref("AdminTenant"))}
+    channel_ok = {"200": _json(_ref("AdminChannel"))}
+    created_channel = {"201": _json(_ref("AdminChannel"), "Created")}
+    listing = _list_of("tenants", "AdminTenant")
+    channels = _list_of("channels", "AdminChannel")
+    audit = {
+        "type": "object",
+        "properties": {
+            "entries": {"type": "array", "items": _ref("AdminAuditEntry")},
+            "next": {**_NULLABLE_STRING, "description": "Pass as `?after=` for the next page"},
+        },
+    }
+    new_tenant = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    new_key = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "key": {"type": "string"}},
+        "description": "The key is shown this once; it is stored hashed.",
+    }
+    return {
+        "/api/v1/admin/tenants": {
+            "get": _admin(
+                "Every tenant, from the config file and the admin API", _json_ok(listing)
+            ),
+            "post": _admin(
+                "Create a tenant",
+                {"201": _json(_ref("AdminTenant"), "Created")},
+                400,
+                409,
+                422,
+                body=new_tenant,
+            ),
+        },
+        "/api/v1/admin/tenants/{tenant_id}": {
+            "parameters": [tenant],
+            "get": _admin("One tenant", tenant_ok),
+            "delete": _admin("Delete a tenant: its keys stop working at once", no_content, 409),
+        },
+        "/api/v1/admin/tenants/{tenant_id}/api-keys": {
+            "parameters": [tenant],
+            "post": _admin("Create an API key", {"201": _json(new_key, "Created")}, 409),
+        },
+        "/api/v1/admin/tenants/{tenant_id}/api-keys/{key_id}": {
+            "parameters": [tenant, _path_param("key_id", "An API key id")],
+            "delete": _admin("Revoke an API key, on every replica", no_content, 409),
+        },
+        "/api/v1/admin/tenants/{tenant_id}/channels": {
+            "parameters": [tenant],
+            "get": _admin("The tenant's channels", _json_ok(channels)),
+            "post": _admin(
+                "Create a channel", created_channel, 400, 409, 422, body=_ref("AdminChannel")
+            ),
+        },
+        "/api/v1/admin/tenants/{tenant_id}/channels/{channel_id}": {
+            "parameters": [tenant, channel],
+            "get": _admin("One channel", channel_ok),
+            "patch": _admin(
+                "Merge keys into a channel (null removes one)",
+                channel_ok,
+                400,
+                409,
+                422,
+                body=_ANY_OBJECT,
+            ),
+            "delete": _admin("Delete a channel; its history stays readable", no_content, 409),
+        },
+        "/api/v1/admin/tenants/{tenant_id}/bots": {
+            "parameters": [tenant],
+            "get": _admin("The tenant's bot chain", _json_ok(_ref("AdminBots")), 409),
+            "put": _admin(
+                "Replace the bot chain",
+                _json_ok(_ref("AdminBots")),
+                400,
+                409,
+                422,
+                body=_ref("AdminBots"),
+            ),
+        },
+        "/api/v1/admin/audit": {
+            "get": {
+                **_admin("Who changed what and when (secrets masked)", _json_ok(audit), 400),
+                "parameters": [
+                    {"name": "tenant", "in": "query", "schema": {"type": "string"}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                    _PAGING[0],
+                ],
+            }
+        },
+    }
+
+
+def _list_of(key: str, schema: str) -> Schema:
+    return {"type": "object", "properties": {key: {"type": "array", "items": _ref(schema)}}}
+
+
+def _json_ok(schema: Schema) -> dict[str, Any]:
+    return {"200": _json(schema)}
+
+
 def document(version: str) -> dict[str, Any]:
     """The whole document; `version` is wagate's."""
     proto = _ProtoSchemas()
-    paths = _operations(proto)
+    paths = {**_operations(proto), **_admin_operations()}
     schemas: dict[str, Schema] = {
         **_HAND_WRITTEN,
         **_SIMULATOR,
+        **_ADMIN_SCHEMAS,
         "Readiness": {
             "type": "object",
             "properties": {
@@ -718,6 +885,7 @@ def document(version: str) -> dict[str, Any]:
                 "webhooks",
                 "operations",
                 "meta",
+                "admin",
             )
         ],
         "paths": paths,
@@ -728,7 +896,12 @@ def document(version: str) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A tenant API key from the config",
-                }
+                },
+                "adminKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An admin key (WAGATE_ADMIN_KEY or `admin_keys:`)",
+                },
             },
         },
     }
