@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -34,6 +34,8 @@ from tests.support.polling import eventually
 from tests.support.procs import Gateway, start_gateway
 from tests.support.realtime import Client, text_webhook
 from tests.support.tenants import ACME_KEY, ACME_PHONE_ID, two_tenant_config
+from wagate.v1 import bot_service_pb2 as bot_pb
+from wagate.v1 import bot_service_pb2_grpc as bot_grpc
 from wagate.v1 import event_service_pb2 as pb
 from wagate.v1 import event_service_pb2_grpc as pb_grpc
 
@@ -293,28 +295,46 @@ async def test_deleting_a_tenant_revokes_its_keys_and_disconnects_it(
     gw: Gateway, http: aiohttp.ClientSession, fake_graph: FakeGraphAPI
 ) -> None:
     key = await onboard(http, gw, fake_graph)
+    status, minted = await tenant_api(http, gw, "POST", "/realtime-tokens", key, {})
+    assert status == 201, minted
     client = await Client().connect(gw, key, "websocket")
+    by_token = await Client().connect(gw, minted["token"], "polling")
     acme = await Client().connect(gw, ACME_KEY, "websocket")
     channel = grpc.aio.insecure_channel(gw.grpc_target)
+    metadata = (("authorization", f"Bearer {key}"),)
     stream = pb_grpc.EventServiceStub(channel).StreamEvents(
-        pb.StreamEventsRequest(), metadata=(("authorization", f"Bearer {key}"),)
+        pb.StreamEventsRequest(), metadata=metadata
     )
     await stream.initial_metadata()
+    open_ = asyncio.Event()
+
+    async def bot_messages() -> AsyncIterator[bot_pb.BotMessage]:
+        yield bot_pb.BotMessage(register=bot_pb.BotRegister(name="remote", priority=50))
+        await open_.wait()
+
+    bot = bot_grpc.BotServiceStub(channel).Connect(bot_messages(), metadata=metadata)
+    assert (await bot.read()).registered.tenant_id == "beta"
     try:
         assert await admin(http, gw, "DELETE", "/tenants/beta") == (204, None)
         assert (await tenant_api(http, gw, "GET", "/conversations", key))[0] == 401
-        await eventually(lambda: not client.sio.connected, what="beta's Socket.IO client cut")
-        with pytest.raises(grpc.aio.AioRpcError) as ended:
-            await asyncio.wait_for(stream.read(), 10)
-        assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        await eventually(
+            lambda: not client.sio.connected and not by_token.sio.connected,
+            what="beta's Socket.IO clients cut",
+        )
+        for call in (stream, bot):
+            with pytest.raises(grpc.aio.AioRpcError) as ended:
+                await asyncio.wait_for(call.read(), 10)
+            assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert acme.sio.connected  # another tenant's client stays
         body = text_webhook([("wamid.gone", "x", ALEX)], PHONE)
         assert await webhook(http, gw, body, "beta-secret") == 404
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await Client().connect(gw, key, "websocket")
+        for token in (key, minted["token"]):
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await Client().connect(gw, token, "websocket")
     finally:
-        await client.close()
-        await acme.close()
+        open_.set()
+        for c in (client, by_token, acme):
+            await c.close()
         await channel.close()
 
 
