@@ -68,6 +68,10 @@ async def open_database(url: str) -> None:
         writer.install(writer.SqliteWriter(path, pragmas))
     else:
         writer.install(writer.TortoiseWriter())
+    # Open the ORM's connection now, once: left to the first query, tasks that start
+    # together (the outbox sweep, /readyz) raced to open it, and with a config that
+    # writes nothing at start /readyz could wait on it for good.
+    await ping()
 
 
 async def close_database() -> None:

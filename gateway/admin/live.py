@@ -134,7 +134,8 @@ class LiveConfig:
             if tenant_id in self._config_tenants:
                 continue  # refused at start; the config file wins
             if state.tenant.deleted_at is not None:
-                removed.append(tenant_id)
+                if self.tenants.exists(tenant_id):  # not a deletion this process never saw
+                    removed.append(tenant_id)
                 continue
             specs.append(
                 TenantSpec(
@@ -145,7 +146,7 @@ class LiveConfig:
             )
         self.tenants.put(specs, removed)
         for state in states:
-            if state.tenant.id not in removed and state.tenant.id not in self._config_tenants:
+            if state.tenant.deleted_at is None and state.tenant.id not in self._config_tenants:
                 self._chain(state.tenant)
         for tenant_id in removed:
             self._chains.pop(tenant_id, None)

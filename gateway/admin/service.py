@@ -13,6 +13,7 @@ audit log; an API key is shown once and stored as its SHA-256.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -46,6 +47,7 @@ from storage.times import now
 from storage.writer import writer
 
 R = TypeVar("R")
+log = logging.getLogger("wagate.admin")
 
 KEY_PREFIX = "wag_"
 MANAGED_BY_CONFIG, MANAGED_BY_API = "config", "api"
@@ -107,7 +109,11 @@ class AdminService:
     async def _change(self, fn: Callable[..., Awaitable[R]], *args: Any) -> R:
         """Commit, apply here (so the change is live when the caller hears back), announce."""
         result = await writer().run(fn, *args)
-        version = await self.live.catch_up()
+        try:
+            version = await self.live.catch_up()
+        except Exception as exc:  # committed: the next poll applies it here too
+            log.warning("admin change not applied yet", extra={"error": type(exc).__name__})
+            version = self.live.version + 1
         await self.live.announce(version)
         return result
 
