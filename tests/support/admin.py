@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ import aiohttp
 
 from providers.testing import FakeGraphAPI
 from tests.support.polling import eventually
-from tests.support.procs import Gateway, Postgres, RedisServer
+from tests.support.procs import Gateway
 from tests.support.realtime import text_webhook
 from tests.support.tenants import meta_sign
 
@@ -84,26 +83,6 @@ async def tenant_api(
 
 def _more_than(graph: FakeGraphAPI, n: int) -> Callable[[], bool]:
     return lambda: len(graph.requests) > n
-
-
-def replica_pair(
-    postgres: Postgres,
-    redis_server: RedisServer,
-    gateways: Callable[..., Gateway],
-    config: dict[str, Any],
-    env: dict[str, str] | None = None,
-) -> tuple[Gateway, Gateway]:
-    """Two replicas with `config` on one new PostgreSQL database and one Redis."""
-    url = postgres.create_database(f"admin_{uuid.uuid4().hex[:12]}")
-    full = {
-        "WAGATE_REDIS_URL": redis_server.url,
-        "WAGATE_REALTIME_SECRET": "shared-secret",
-        **ADMIN_ENV,
-        **(env or {}),
-    }
-    return gateways(config, database_url=url, env=full), gateways(
-        config, database_url=url, env=full
-    )
 
 
 async def onboard(

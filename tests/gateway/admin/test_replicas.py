@@ -15,6 +15,7 @@ import pytest
 from providers.testing import FakeGraphAPI
 from tests.support import bots
 from tests.support.admin import (
+    ADMIN_ENV,
     ALEX,
     PHONE,
     admin,
@@ -22,13 +23,13 @@ from tests.support.admin import (
     meta_channel,
     ok,
     onboard,
-    replica_pair,
     tenant_api,
     webhook,
 )
 from tests.support.polling import eventually
 from tests.support.procs import Gateway, Postgres, RedisServer
 from tests.support.realtime import Client, text_webhook
+from tests.support.replicas import start_replicas
 from tests.support.tenants import ACME_KEY, ACME_SECRET, two_tenant_config
 
 pytestmark = pytest.mark.integration
@@ -44,7 +45,10 @@ def pair(
     gateways: Callable[..., Gateway],
     fake_graph: FakeGraphAPI,
 ) -> tuple[Gateway, Gateway]:
-    return replica_pair(postgres, redis_server, gateways, two_tenant_config(fake_graph.base_url))
+    a, b = start_replicas(
+        postgres, redis_server, gateways, two_tenant_config(fake_graph.base_url), env=ADMIN_ENV
+    )
+    return a, b
 
 
 async def within(check: Callable[[], Any], what: str) -> float:
