@@ -35,3 +35,10 @@ def page(
         return size, parse(token)
     except ValueError:
         raise InvalidArgument(f"invalid {token_name}") from None
+
+
+def proto_page(page_size: int, page_token: str, parse: Callable[[str], T]) -> tuple[int, T | None]:
+    """`page` for a gRPC request: proto3 has no absent int, so a page_size of 0 is the default."""
+    return page(
+        page_size or None, page_token, parse, size_name="page_size", token_name="page_token"
+    )

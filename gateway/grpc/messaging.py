@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from grpc import aio
 
 from core.errors import NotFound
 from gateway.grpc.auth import tenant
 from gateway.outbox import Outbox
-from gateway.paging import page
+from gateway.paging import proto_page
 from realtime.typing import TypingTimers
 from storage import repo
 from wagate.v1 import messaging_service_pb2 as pb
 from wagate.v1 import messaging_service_pb2_grpc
 
 Ctx = aio.ServicerContext[Any, Any]
-T = TypeVar("T")
-
-
-def _page(page_size: int, page_token: str, parse: Callable[[str], T]) -> tuple[int, T | None]:
-    """Proto3 has no absent int: a page_size of 0 means the default."""
-    return page(
-        page_size or None, page_token, parse, size_name="page_size", token_name="page_token"
-    )
 
 
 class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
@@ -50,7 +41,7 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
     ) -> pb.ListMessagesResponse:
         if await repo.get_conversation(tenant(), request.conversation_id) is None:
             raise NotFound(f"conversation '{request.conversation_id}' not found")
-        size, cursor = _page(request.page_size, request.page_token, int)
+        size, cursor = proto_page(request.page_size, request.page_token, int)
         rows, nxt = await repo.list_messages(tenant(), request.conversation_id, size, cursor)
         return pb.ListMessagesResponse(
             messages=[repo.message_proto(r) for r in rows],
@@ -60,7 +51,9 @@ class MessagingServicer(messaging_service_pb2_grpc.MessagingServiceServicer):
     async def ListConversations(
         self, request: pb.ListConversationsRequest, context: Ctx
     ) -> pb.ListConversationsResponse:
-        size, cursor = _page(request.page_size, request.page_token, repo.parse_conversation_cursor)
+        size, cursor = proto_page(
+            request.page_size, request.page_token, repo.parse_conversation_cursor
+        )
         rows, nxt = await repo.list_conversations(tenant(), request.channel_id, size, cursor)
         return pb.ListConversationsResponse(
             conversations=[await repo.conversation_proto(r) for r in rows],
