@@ -1,7 +1,9 @@
 """One interceptor for every wagate.v1 RPC: bearer-key auth and domain-error mapping.
 
 The tenant is handed to servicers through a context variable, so a servicer
-can never act for a tenant the caller did not authenticate as.
+can never act for a tenant the caller did not authenticate as. AdminService
+calls carry an admin key, not a tenant key: they pass through untouched to
+gateway/admin/grpc.py, which checks the admin key itself.
 """
 
 from __future__ import annotations
@@ -25,18 +27,27 @@ log = logging.getLogger("wagate.grpc")
 current_tenant: contextvars.ContextVar[str] = contextvars.ContextVar("current_tenant")
 
 PROTECTED_PREFIX = "/wagate.v1."
+ADMIN_PREFIX = "/wagate.v1.AdminService/"
 
 
 def tenant() -> str:
     return current_tenant.get()
 
 
-def _token(metadata: Any) -> str:
+def metadata_token(metadata: Any) -> str | None:
+    """The key of the call's `authorization: Bearer <key>` metadata; None without one."""
     for key, value in metadata or ():
         token = bearer_token(value) if key == "authorization" else None
         if token is not None:
             return token
-    raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
+    return None
+
+
+def _token(metadata: Any) -> str:
+    token = metadata_token(metadata)
+    if token is None:
+        raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata")
+    return token
 
 
 class AuthInterceptor(aio.ServerInterceptor):
@@ -62,6 +73,8 @@ class AuthInterceptor(aio.ServerInterceptor):
     ) -> Any:
         handler: Any = await continuation(details)
         if handler is None or not details.method.startswith(PROTECTED_PREFIX):
+            return handler
+        if details.method.startswith(ADMIN_PREFIX):  # an admin key, checked by the servicer
             return handler
         tenants = self.tenants
 
