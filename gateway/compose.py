@@ -16,6 +16,7 @@ from datetime import timedelta
 import aiohttp
 
 from gateway.admin.auth import AdminAuth
+from gateway.admin.grpc import AdminServicer
 from gateway.admin.live import Disconnect, LiveConfig, check_stored
 from gateway.admin.secrets import SecretBox
 from gateway.admin.service import AdminService
@@ -98,6 +99,7 @@ async def compose(settings: Settings) -> Runtime:
             sessions=SessionServicer(tenants),
             events=EventServicer(tenants, streams, realtime, settings.realtime_buffer),
             bots=BotServicer(bots),
+            admin=AdminServicer(admin),
             shared_port=settings.workers > 1,
         )
     except OSError:  # its port was taken: stop what runs, or the process cannot exit

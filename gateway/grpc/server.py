@@ -6,12 +6,15 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from gateway.admin.grpc import AdminServicer
 from gateway.bots.remote import BotServicer
 from gateway.grpc.auth import AuthInterceptor
 from gateway.grpc.events import EventServicer
 from gateway.grpc.messaging import MessagingServicer
 from gateway.grpc.sessions import SessionServicer
 from wagate.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
     bot_service_pb2,
     bot_service_pb2_grpc,
     event_service_pb2,
@@ -32,6 +35,7 @@ async def start_grpc(
     sessions: SessionServicer,
     events: EventServicer,
     bots: BotServicer,
+    admin: AdminServicer,
     shared_port: bool = False,
 ) -> aio.Server:
     """Serve the given servicers (built by `gateway.compose`), with health and reflection.
@@ -55,6 +59,9 @@ async def start_grpc(
     bot_service_pb2_grpc.add_BotServiceServicer_to_server(  # type: ignore[no-untyped-call]
         bots, server
     )
+    admin_service_pb2_grpc.add_AdminServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        admin, server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     services = [
@@ -62,6 +69,7 @@ async def start_grpc(
         session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
         event_service_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
         bot_service_pb2.DESCRIPTOR.services_by_name["BotService"].full_name,
+        admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
         health.SERVICE_NAME,
         reflection.SERVICE_NAME,
     ]

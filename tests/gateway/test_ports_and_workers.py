@@ -59,7 +59,13 @@ def test_a_port_whose_listener_allows_sharing_is_still_refused(tmp_path: Path) -
 async def test_the_grpc_server_binds_its_port_exclusively() -> None:
     """Even past the start-up check (two gateways starting at once), the bind itself fails."""
     port = free_port()
-    servicers = {"messaging": Mock(), "sessions": Mock(), "events": Mock(), "bots": Mock()}
+    servicers = {
+        "messaging": Mock(),
+        "sessions": Mock(),
+        "events": Mock(),
+        "bots": Mock(),
+        "admin": Mock(),
+    }
     first = await start_grpc("127.0.0.1", port, AuthInterceptor(Mock()), **servicers)
     try:
         with pytest.raises(OSError, match=f"gRPC port 127.0.0.1:{port} is not available"):
