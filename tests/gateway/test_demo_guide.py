@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,12 +15,7 @@ import pytest
 from storage.inbox import PENDING, RAW
 from tests.support.gateway_db import db_count
 from tests.support.procs import Gateway
-
-# Pasting into an interactive bash expands `!` (history) and runs each line as typed.
-# The wrapper makes curl fail on an HTTP error status, without changing the commands.
-PRELUDE = """set -o history -o histexpand -o pipefail
-curl() { command curl --fail-with-body "$@"; }
-"""
+from tests.support.shell import PastedShell
 
 
 def printed_commands(text: str) -> list[str]:
@@ -35,46 +28,6 @@ def printed_commands(text: str) -> list[str]:
         elif re.match(r"^ {5}", line) and commands:
             commands[-1] += "\n" + line
     return commands
-
-
-class PastedShell:
-    """One bash that receives the commands one at a time, as a reader pastes them."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            ["bash"],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.send(PRELUDE)
-
-    def send(self, text: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
-
-    def run(self, command: str, timeout: float = 30.0) -> tuple[int, str]:
-        """The command's exit status and its output."""
-        assert self.proc.stdout is not None
-        self.send(f"{command}\nprintf '\\n@@end %d\\n' $?")
-        killer = threading.Timer(timeout, self.proc.kill)
-        killer.start()
-        lines: list[str] = []
-        try:
-            while not (line := self.proc.stdout.readline()).startswith("@@end "):
-                assert line, f"bash ended during:\n{command}\n{''.join(lines)}"
-                lines.append(line)
-        finally:
-            killer.cancel()
-        return int(line.split()[1]), "".join(lines).strip()
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 def settled(gw: Gateway) -> bool:
