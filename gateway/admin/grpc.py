@@ -119,7 +119,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         self.admin = admin
 
     @admin_call
-    async def ListTenants(self, actor: str, request: pb.ListTenantsRequest) -> pb.ListTenantsResponse:
+    async def ListTenants(
+        self, actor: str, request: pb.ListTenantsRequest
+    ) -> pb.ListTenantsResponse:
         tenants = await self.admin.list_tenants()
         return pb.ListTenantsResponse(tenants=[tenant_proto(t) for t in tenants])
 
@@ -181,9 +183,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         self, actor: str, request: pb.UpdateChannelRequest
     ) -> pb.UpdateChannelResponse:
         body = from_struct(request.channel)
-        channel = await self.admin.patch_channel(
-            actor, request.tenant_id, request.channel_id, body
-        )
+        channel = await self.admin.patch_channel(actor, request.tenant_id, request.channel_id, body)
         return pb.UpdateChannelResponse(channel=to_struct(channel))
 
     @admin_call
@@ -208,8 +208,10 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     async def ListAuditEntries(
         self, actor: str, request: pb.ListAuditEntriesRequest
     ) -> pb.ListAuditEntriesResponse:
-        size, after = proto_page(request.page_size, request.page_token, str)
-        entries = await self.admin.audit(request.tenant_id or None, after, size)
+        size, after = proto_page(request.page_size, request.page_token, int)
+        entries = await self.admin.audit(
+            request.tenant_id or None, None if after is None else str(after), size
+        )
         last = str(entries[-1]["id"]) if len(entries) == size else ""
         return pb.ListAuditEntriesResponse(
             entries=[audit_proto(e) for e in entries], next_page_token=last
