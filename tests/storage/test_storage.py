@@ -7,6 +7,7 @@ The ORM context is process-global, so each test opens and closes one database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from storage import inbound as inbound_rows
 from storage import inbox, migrations, models, outbound, repo, status_events, times
 from storage.contacts import outbound_contact
-from storage.db import close_database, open_database
+from storage.db import close_database, open_database, ping
 from storage.inbox import InboxRecord, InboxWriter
 from storage.status import advances
 from storage.writer import transaction, writer
@@ -462,3 +463,20 @@ async def test_event_ids_increase_monotonically(db: str) -> None:
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     stored = await models.EventLog.all().order_by("id").values_list("id")
     assert [int(row[0]) for row in stored] == ids
+
+
+async def test_a_cancelled_first_query_does_not_wedge_the_connection(db_url: str) -> None:
+    """/readyz pings the database; a probe whose client gave up is cancelled mid-query. The
+    first query once opened the connection under tortoise's lock, and a cancel there
+    kept the lock forever: every later ping waited."""
+    await open_database(db_url)
+    try:
+        for delay in (0.0, 0.0, 0.001):
+            first = asyncio.create_task(ping())
+            await asyncio.sleep(delay)
+            first.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await first
+            await asyncio.wait_for(ping(), 10)
+    finally:
+        await close_database()
