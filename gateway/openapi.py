@@ -119,7 +119,7 @@ _ERROR: Schema = {
                 "code": {
                     "type": "string",
                     "description": "Stable, machine-readable: invalid_argument, unauthenticated, "
-                    "permission_denied, not_found, failed_precondition, unavailable, "
+                    "permission_denied, not_found, conflict, failed_precondition, unavailable, "
                     "invalid_signature, invalid_payload, internal.",
                     "example": "invalid_argument",
                 },
@@ -731,13 +731,27 @@ _ADMIN_SCHEMAS: dict[str, Schema] = {
 }
 
 
+# What these statuses mean on an admin route, rather than on a tenant's.
+_ADMIN_MEANING = {
+    "401": "Missing or unknown admin key",
+    "403": "A tenant API key: the admin API takes an admin key",
+    "404": "No admin key is configured (the admin API is absent), or no such tenant, "
+    "channel or key",
+    "422": "WAGATE_SECRET_KEY is not set, so no secret can be stored",
+}
+
+
 def _admin(summary: str, ok: dict[str, Any], *errors: int, body: Schema | None = None) -> Schema:
     """One admin operation: 401, 403 (a tenant key) and 404 (no admin key set) always."""
+    answers = _errors(*sorted({401, 403, 404, *errors}))
+    for status, meaning in _ADMIN_MEANING.items():
+        if status in answers:
+            answers[status] = {**answers[status], "description": meaning}
     op: Schema = {
         "tags": ["admin"],
         "summary": summary,
         "security": _ADMIN_AUTH,
-        "responses": {**ok, **_errors(*sorted({401, 403, 404, *errors}))},
+        "responses": {**ok, **answers},
     }
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
