@@ -25,6 +25,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -353,7 +354,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="open loop: messages/s")
     args = parser.parse_args(argv)
     result = aio.run(worker(args))
+    # The event loop may leave stdout non-blocking: a long line would be cut at the
+    # pipe's 64 KiB.
+    os.set_blocking(sys.stdout.fileno(), True)
     sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -744,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in opts.only:
                 try:
                     steps[row](scale)
-                except BenchError as exc:  # one row's failure does not hide the others
+                except Exception as exc:  # one row's failure does not hide the others
                     failed.append(row)
                     lines = [ln for ln in str(exc).splitlines() if ln.strip()]
                     why = lines[0] if len(lines) < 2 else f"{lines[0]} … {lines[-1]}"
